@@ -1,0 +1,91 @@
+// The NetworkPolicy engine: for any flow, the verdict Kubernetes NetworkPolicy (networking.k8s.io/v1)
+// semantics define, and why.
+//
+// The engine compiles a ClusterState into an index: for every pod, the policies that isolate it
+// per direction; for every peer, the set of pods it selects; for every named port, an interned id.
+// A verdict then looks only at the policies that select the two endpoints.
+//
+// Thread-safety: after construction the engine is immutable; concurrent verdicts are safe.
+// Lifetime: the engine refers to the ClusterState it was built from, which must outlive it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "npv/cidr.hpp"
+#include "npv/model.hpp"
+#include "npv/port.hpp"
+
+namespace npv {
+
+// One side of a flow: a pod of the cluster, an IP (outside the cluster, or the pod's own IP
+// the flow used), or both.
+struct Endpoint {
+  std::optional<PodId> pod;
+  std::optional<IpAddr> ip;
+
+  static Endpoint of_pod(PodId id) { return {id, std::nullopt}; }
+  static Endpoint of_ip(const IpAddr& addr) { return {std::nullopt, addr}; }
+};
+
+// A connection attempt from src to dst on dst's port.
+struct Flow {
+  Endpoint src;
+  Endpoint dst;
+  PortProto port;
+};
+
+enum class Direction : std::uint8_t { kIngress, kEgress };
+
+// A rule of a policy: ClusterState::policies[policy].ingress[rule] (or .egress[rule]).
+struct RuleRef {
+  std::uint32_t policy = 0;
+  std::uint32_t rule = 0;
+  auto operator<=>(const RuleRef&) const = default;
+};
+
+// Why one direction of a flow is allowed or denied.
+struct DirectionVerdict {
+  bool governed = false;                 // the endpoint is a cluster pod, so policies can apply
+  std::vector<std::uint32_t> isolating;  // policies that select the pod for this direction
+  std::vector<RuleRef> allowed_by;       // every rule of those policies that allows the flow
+  bool isolated() const { return governed && !isolating.empty(); }
+  bool allowed() const { return !isolated() || !allowed_by.empty(); }
+};
+
+struct Explanation {
+  bool self = false;  // pod to itself: always allowed
+  DirectionVerdict egress;   // of the source
+  DirectionVerdict ingress;  // of the destination
+  bool allowed() const { return self || (egress.allowed() && ingress.allowed()); }
+};
+
+class PolicyEngine {
+ public:
+  explicit PolicyEngine(const ClusterState& cluster);
+  ~PolicyEngine();
+  PolicyEngine(PolicyEngine&&) noexcept;
+  PolicyEngine& operator=(PolicyEngine&&) noexcept;
+
+  // The verdict alone; stops at the first allowing rule. The hot path.
+  bool allowed(const Flow& flow) const;
+  // The verdict with every isolating policy and every allowing rule.
+  Explanation explain(const Flow& flow) const;
+
+  const ClusterState& cluster() const { return *cluster_; }
+  // Policies that select `pod` for a direction, sorted.
+  std::span<const std::uint32_t> isolating_policies(PodId pod, Direction dir) const;
+  // Bytes held by the index (excluding the ClusterState).
+  std::size_t index_memory_bytes() const;
+
+  struct Index;  // defined in agent/policy/policy_index.hpp
+
+ private:
+  const ClusterState* cluster_;
+  std::unique_ptr<Index> index_;
+};
+
+}  // namespace npv
