@@ -1,4 +1,4 @@
-#include <yaml-cpp/yaml.h>
+#include <yaml-cpp/exceptions.h>
 
 #include <algorithm>
 #include <fstream>
@@ -164,25 +164,17 @@ Result<void> ClusterBuilder::add_text(std::string_view text, const std::string& 
     }
     return state_->add_document(doc, file_name);
   }
-  std::vector<YAML::Node> docs;
+  std::vector<detail::YamlDocument> docs;
   try {
-    docs = YAML::LoadAll(std::string(text));
+    docs = detail::parse_yaml_documents(std::string(text));
   } catch (const YAML::Exception& e) {
     return make_error(Errc::kBadInput, file_name + ":" + std::to_string(e.mark.line + 1) + ":" +
                                            std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
   }
   for (std::size_t i = 0; i < docs.size(); ++i) {
-    const auto& node = docs[i];
     Origin origin = file_name;
-    if (docs.size() > 1) origin += " (document " + std::to_string(i + 1) + ", line " + std::to_string(node.Mark().line + 1) + ")";
-    json doc;
-    try {
-      doc = detail::yaml_to_json(node);
-    } catch (const YAML::Exception& e) {
-      return make_error(Errc::kBadInput, file_name + ":" + std::to_string(e.mark.line + 1) + ":" +
-                                             std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
-    }
-    if (auto r = state_->add_document(doc, origin); !r) return r;
+    if (docs.size() > 1) origin += " (document " + std::to_string(i + 1) + ", line " + std::to_string(docs[i].line) + ")";
+    if (auto r = state_->add_document(docs[i].value, origin); !r) return r;
   }
   return {};
 }

@@ -67,6 +67,33 @@ items:
   EXPECT_FALSE(c->pods[0].named_port("dns", Protocol::kTCP));
 }
 
+TEST(Loader, AnchorsAliasesAndMergeKeysExpand) {
+  auto c = load_yaml(R"(
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  namespace: n
+  labels: &common {app: web, team: a}
+spec: {containers: [{name: c, ports: [&http {name: http, containerPort: 80}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: q
+  namespace: n
+  labels:
+    <<: *common
+    team: b
+spec: {containers: [{name: c, ports: [*http]}]}
+)");
+  ASSERT_TRUE(c) << c.error().message;
+  const Pod& q = c->pods[*c->find_pod("n/q")];
+  EXPECT_EQ(q.labels.at("app"), "web");
+  EXPECT_EQ(q.labels.at("team"), "b") << "an explicit key overrides a merged one";
+  EXPECT_EQ(q.named_port("http", Protocol::kTCP), 80);
+}
+
 TEST(Loader, PolicyTypesDefaulting) {
   auto c = load_yaml(std::string(kPolicyHead) + "  ingress: [{}]\n" + "---" + std::string(kPolicyHead).replace(
       std::string(kPolicyHead).find("name: np"), 8, "name: e1") + "  egress: [{}]\n---" +
@@ -197,6 +224,14 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, LoaderBadInput,
     ::testing::Values(
         BadCase{"MalformedYaml", "kind: Pod\nmetadata: {name: [oops\n", {"invalid YAML", "test.yaml:3:"}},
+        // yaml-cpp 0.7's LoadAll never returns on this (upstream issue 1040); found by our fuzzer.
+        BadCase{"LoneCommaDoesNotHang", ",\n", {"invalid YAML", "unexpected token"}},
+        BadCase{"AliasBomb",
+                "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+                "g: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n",
+                {"invalid YAML", "nodes"}},
         BadCase{"MalformedJson", R"({"kind": "Pod", "metadata": )", {"invalid JSON"}},
         BadCase{"DuplicateYamlKey", "kind: Pod\nkind: Namespace\n", {"duplicate mapping key"}},
         BadCase{"PrefixTooLong",

@@ -1,0 +1,16 @@
+# Sources of npv_core, relative to the project root. Shared by the main build and the separately
+# configured fuzz build (tests/fuzz), which compiles them again with clang and sanitizers.
+set(NPV_CORE_SOURCES
+  agent/model/cidr.cpp
+  agent/model/selector.cpp
+  agent/model/port.cpp
+  agent/model/cluster_state.cpp
+  agent/model/object_parser.cpp
+  agent/model/yaml_json.cpp
+  agent/model/manifest_loader.cpp
+  agent/policy/pod_set.cpp
+  agent/policy/policy_compiler.cpp
+  agent/policy/policy_engine.cpp
+  agent/report/matrix.cpp
+  agent/report/explain_report.cpp
+)
