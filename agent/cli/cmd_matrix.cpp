@@ -47,7 +47,7 @@ int run_matrix(const MatrixOptions& opt) {
     if (done == total) std::fputc('\n', stderr);
   });
   if (opt.output == "json") {
-    std::cout << matrix_to_json(m, *cluster).dump(2) << '\n';
+    write_matrix_json(std::cout, m, *cluster);
   } else {
     std::cout << matrix_to_table(m, *cluster);
   }

@@ -31,16 +31,6 @@ std::string IpAddr::to_string() const {
 
 namespace {
 
-// True when the first `prefix` bits of a and b are equal.
-bool prefix_equal(const IpAddr& a, const IpAddr& b, int prefix) {
-  int full = prefix / 8;
-  if (std::memcmp(a.bytes.data(), b.bytes.data(), static_cast<std::size_t>(full)) != 0) return false;
-  int rest = prefix % 8;
-  if (rest == 0) return true;
-  std::uint8_t mask = static_cast<std::uint8_t>(0xFF << (8 - rest));
-  return (a.bytes[full] & mask) == (b.bytes[full] & mask);
-}
-
 bool host_bits_zero(const IpAddr& ip, int prefix) {
   for (int bit = prefix; bit < ip.bit_width(); ++bit) {
     if (ip.bytes[bit / 8] & (0x80 >> (bit % 8))) return false;
@@ -73,10 +63,6 @@ std::expected<Cidr, std::string> Cidr::parse(std::string_view text) {
     return std::unexpected("\"" + std::string(text) + "\" has host bits set");
   }
   return Cidr{*ip, prefix};
-}
-
-bool Cidr::contains(const IpAddr& ip) const {
-  return ip.family == base.family && prefix_equal(ip, base, prefix);
 }
 
 bool Cidr::strictly_contains(const Cidr& inner) const {

@@ -1,10 +1,11 @@
-// Compiles a ClusterState into PolicyEngine::Index. Peers are resolved to pod sets once, and
-// identical peers (same namespace scope and selectors) share one set.
-#include <deque>
-#include <memory>
+// Compiles a ClusterState into PolicyEngine::Index. Selectors are matched with integer-coded labels
+// (label_codec.hpp); every distinct peer (namespace scope + selectors) is resolved to a pod set
+// once and shared.
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 
+#include "policy/label_codec.hpp"
 #include "policy/policy_index.hpp"
 
 namespace npv {
@@ -13,134 +14,204 @@ namespace {
 
 class Compiler {
  public:
-  explicit Compiler(const ClusterState& c) : cluster_(c) {
+  Compiler(const ClusterState& c, PolicyEngine::Index& index) : cluster_(c), index_(index) {
     // Pods are sorted by namespace (ClusterState::finalize), so each namespace is a range.
     ns_begin_.assign(c.namespaces.size() + 1, 0);
     for (PodId p = 0; p < c.pods.size(); ++p) ++ns_begin_[c.namespace_of(p) + 1];
     for (std::size_t i = 1; i < ns_begin_.size(); ++i) ns_begin_[i] += ns_begin_[i - 1];
+    for (const auto& pod : c.pods) pod_labels_.push_back(codec_.encode(pod.labels));
+    for (const auto& ns : c.namespaces) ns_labels_.push_back(codec_.encode(ns.labels));
   }
 
-  void run(PolicyEngine::Index& index) {
-    pod_sets_ = &index.pod_sets;
+  void run() {
     const auto& pods = cluster_.pods;
-    index.named_ports.resize(pods.size());
+    index_.named_ports.resize(pods.size());
     for (PodId p = 0; p < pods.size(); ++p) {
       for (const auto& cp : pods[p].ports) {
-        if (!cp.name.empty()) index.named_ports[p].push_back({intern_name(cp.name), cp.proto, cp.port});
+        if (!cp.name.empty()) index_.named_ports[p].push_back({intern_port_name(cp.name), cp.proto, cp.port});
       }
     }
-    std::vector<std::vector<std::uint32_t>> ingress(pods.size()), egress(pods.size());
+    std::vector<std::vector<std::uint32_t>> isolating[2] = {std::vector<std::vector<std::uint32_t>>(pods.size()),
+                                                            std::vector<std::vector<std::uint32_t>>(pods.size())};
+    // All ingress rules, then all egress rules, so that each policy's rules of one direction form
+    // the range first_rule[d][p] .. first_rule[d][p + 1]. Rules of a direction the policy does not
+    // affect are never consulted: they compile to an empty range.
+    static const std::vector<PolicyRule> kNone;
+    for (const auto& pol : cluster_.policies) compile_rules(pol, pol.affects_ingress ? pol.ingress : kNone, 0);
+    index_.first_rule[0].push_back(static_cast<std::uint32_t>(index_.rules.size()));  // sentinel
+    for (const auto& pol : cluster_.policies) compile_rules(pol, pol.affects_egress ? pol.egress : kNone, 1);
+    index_.first_rule[1].push_back(static_cast<std::uint32_t>(index_.rules.size()));  // sentinel
     for (std::uint32_t i = 0; i < cluster_.policies.size(); ++i) {
       const NetworkPolicy& pol = cluster_.policies[i];
-      CompiledPolicy compiled;
-      if (pol.affects_ingress) compiled.ingress = compile_rules(pol, pol.ingress);
-      if (pol.affects_egress) compiled.egress = compile_rules(pol, pol.egress);
-      index.policies.push_back(std::move(compiled));
-      auto ns = cluster_.find_namespace(pol.ns);
-      for (PodId p = ns_begin_[*ns]; p < ns_begin_[*ns + 1]; ++p) {
-        if (!pol.pod_selector.matches(pods[p].labels)) continue;
-        if (pol.affects_ingress) ingress[p].push_back(i);
-        if (pol.affects_egress) egress[p].push_back(i);
+      const EncodedSelector& selector = selector_for(pol.pod_selector);
+      NamespaceId ns = *cluster_.find_namespace(pol.ns);
+      for (PodId p = ns_begin_[ns]; p < ns_begin_[ns + 1]; ++p) {
+        if (!selector.matches(pod_labels_[p])) continue;
+        if (pol.affects_ingress) isolating[0][p].push_back(i);
+        if (pol.affects_egress) isolating[1][p].push_back(i);
       }
     }
-    flatten(ingress, index.ingress_offsets, index.ingress_ids);
-    flatten(egress, index.egress_offsets, index.egress_ids);
+    for (int d = 0; d < 2; ++d) {
+      flatten(isolating[d], index_.isolating[d]);
+      // Each pod's rules: the concatenated rule ranges of its isolating policies.
+      auto& offsets = index_.pod_rule_offsets[d];
+      auto& rules = index_.pod_rules[d];
+      offsets.assign(1, 0);
+      for (PodId p = 0; p < pods.size(); ++p) {
+        for (std::uint32_t pol : isolating[d][p]) {
+          for (std::uint32_t r = index_.first_rule[d][pol]; r < index_.first_rule[d][pol + 1]; ++r) {
+            rules.push_back(index_.rules[r]);
+          }
+        }
+        offsets.push_back(static_cast<std::uint32_t>(rules.size()));
+      }
+    }
   }
 
  private:
-  std::uint32_t intern_name(const std::string& name) {
-    return names_.emplace(name, static_cast<std::uint32_t>(names_.size())).first->second;
+  std::uint32_t intern_port_name(const std::string& name) {
+    return port_names_.emplace(name, static_cast<std::uint32_t>(port_names_.size())).first->second;
   }
 
-  std::vector<CompiledRule> compile_rules(const NetworkPolicy& pol, const std::vector<PolicyRule>& rules) {
-    std::vector<CompiledRule> out;
+  const EncodedSelector& selector_for(const LabelSelector& s) {
+    auto key = s.to_string();
+    auto it = selectors_.find(key);
+    if (it == selectors_.end()) it = selectors_.emplace(std::move(key), codec_.encode(s)).first;
+    return it->second;
+  }
+
+  // Appends the rules of one policy and direction; records where they start.
+  void compile_rules(const NetworkPolicy& pol, const std::vector<PolicyRule>& rules, int dir) {
+    index_.first_rule[dir].push_back(static_cast<std::uint32_t>(index_.rules.size()));
     for (const auto& rule : rules) {
-      CompiledRule cr;
-      cr.all_peers = rule.peers.empty();
-      cr.all_ports = rule.ports.empty();
+      CompiledRule cr{};
+      cr.peers_begin = static_cast<std::uint32_t>(index_.peers.size());
       for (const auto& peer : rule.peers) {
         if (peer.ip_block) {
-          cr.peers.push_back({nullptr, &*peer.ip_block});
+          index_.peers.push_back({ip_block_pods(*peer.ip_block).view(), &*peer.ip_block});
         } else {
-          cr.peers.push_back({&selector_pods(pol.ns, peer), nullptr});
+          index_.peers.push_back({selector_pods(pol.ns, peer).view(), nullptr});
         }
       }
+      cr.peers_end = static_cast<std::uint32_t>(index_.peers.size());
+      cr.ports_begin = static_cast<std::uint32_t>(index_.ports.size());
       for (const auto& port : rule.ports) {
         CompiledPort cp{port.kind, port.proto, port.port, port.end_port, kNoName};
         if (port.kind == PolicyPort::Kind::kNamed) {
           // A name no pod declares can never match; it needs no id of its own.
-          auto it = names_.find(port.name);
-          cp.name_id = it == names_.end() ? kNoName : it->second;
+          auto it = port_names_.find(port.name);
+          cp.name_id = it == port_names_.end() ? kNoName : it->second;
         }
-        cr.ports.push_back(cp);
+        index_.ports.push_back(cp);
       }
-      out.push_back(std::move(cr));
+      cr.ports_end = static_cast<std::uint32_t>(index_.ports.size());
+      index_.rules.push_back(cr);
     }
-    return out;
   }
 
-  // Pods selected by a selector peer of a policy in namespace `policy_ns`.
+  const std::vector<NamespaceId>& namespaces_for(const LabelSelector& s) {
+    auto key = s.to_string();
+    auto it = namespace_lists_.find(key);
+    if (it != namespace_lists_.end()) return it->second;
+    const EncodedSelector& selector = selector_for(s);
+    std::vector<NamespaceId> out;
+    for (NamespaceId ns = 0; ns < cluster_.namespaces.size(); ++ns) {
+      if (selector.matches(ns_labels_[ns])) out.push_back(ns);
+    }
+    return namespace_lists_.emplace(std::move(key), std::move(out)).first->second;
+  }
+
+  // Pods selected by a selector peer of a policy in namespace `policy_ns` ([R9][R10][R11]).
   const PodSet& selector_pods(const std::string& policy_ns, const PolicyPeer& peer) {
     std::string key = peer.namespace_selector ? "ns:" + peer.namespace_selector->to_string() : "in:" + policy_ns;
     key += "|pod:" + (peer.pod_selector ? peer.pod_selector->to_string() : std::string("*"));
     auto it = peer_sets_.find(key);
     if (it != peer_sets_.end()) return *it->second;
 
+    const EncodedSelector* pod_selector = peer.pod_selector ? &selector_for(*peer.pod_selector) : nullptr;
     std::vector<PodId> ids;
     auto add_namespace = [&](NamespaceId ns) {
       for (PodId p = ns_begin_[ns]; p < ns_begin_[ns + 1]; ++p) {
-        if (!peer.pod_selector || peer.pod_selector->matches(cluster_.pods[p].labels)) ids.push_back(p);
+        if (!pod_selector || pod_selector->matches(pod_labels_[p])) ids.push_back(p);
       }
     };
     if (peer.namespace_selector) {
-      for (NamespaceId ns = 0; ns < cluster_.namespaces.size(); ++ns) {
-        if (peer.namespace_selector->matches(cluster_.namespaces[ns].labels)) add_namespace(ns);
-      }
+      for (NamespaceId ns : namespaces_for(*peer.namespace_selector)) add_namespace(ns);
     } else {
       add_namespace(*cluster_.find_namespace(policy_ns));
     }
-    pod_sets_->emplace_back(std::move(ids), cluster_.pods.size());
-    peer_sets_.emplace(std::move(key), &pod_sets_->back());
-    return pod_sets_->back();
+    index_.pod_sets.emplace_back(std::move(ids), cluster_.pods.size());
+    peer_sets_.emplace(std::move(key), &index_.pod_sets.back());
+    return index_.pod_sets.back();
   }
 
-  static void flatten(const std::vector<std::vector<std::uint32_t>>& lists, std::vector<std::uint32_t>& offsets,
-                      std::vector<std::uint32_t>& ids) {
-    offsets.assign(1, 0);
+  // Pods having any IP inside `block` ([R12] for a pod endpoint without the flow's own IP).
+  const PodSet& ip_block_pods(const IpBlock& block) {
+    std::string key = "ip:" + block.cidr.to_string();
+    for (const auto& e : block.except) key += "!" + e.to_string();
+    if (auto found = peer_sets_.find(key); found != peer_sets_.end()) return *found->second;
+    if (pod_ips_.empty()) {
+      for (PodId p = 0; p < cluster_.pods.size(); ++p) {
+        for (const auto& ip : cluster_.pods[p].ips) pod_ips_.emplace_back(ip, p);
+      }
+      std::sort(pod_ips_.begin(), pod_ips_.end());
+    }
+    // Addresses sort by family then bytes, so a block is one contiguous range of pod_ips_.
+    IpAddr last = block.cidr.base;
+    for (int bit = block.cidr.prefix; bit < last.bit_width(); ++bit) last.bytes[bit / 8] |= 0x80 >> (bit % 8);
+    auto it = std::lower_bound(pod_ips_.begin(), pod_ips_.end(), std::make_pair(block.cidr.base, PodId{0}));
+    std::vector<PodId> ids;
+    for (; it != pod_ips_.end() && it->first <= last; ++it) {
+      // Inside cidr by construction; only `except` remains to check.
+      bool excepted = false;
+      for (const auto& e : block.except) excepted = excepted || e.contains(it->first);
+      if (!excepted) ids.push_back(it->second);
+    }
+    index_.pod_sets.emplace_back(std::move(ids), cluster_.pods.size());
+    peer_sets_.emplace(std::move(key), &index_.pod_sets.back());
+    return index_.pod_sets.back();
+  }
+
+  static void flatten(const std::vector<std::vector<std::uint32_t>>& lists, PodLists& out) {
+    out.offsets.assign(1, 0);
     for (const auto& l : lists) {
-      ids.insert(ids.end(), l.begin(), l.end());
-      offsets.push_back(static_cast<std::uint32_t>(ids.size()));
+      out.ids.insert(out.ids.end(), l.begin(), l.end());
+      out.offsets.push_back(static_cast<std::uint32_t>(out.ids.size()));
     }
   }
 
   const ClusterState& cluster_;
+  PolicyEngine::Index& index_;
+  LabelCodec codec_;
+  std::vector<EncodedLabels> pod_labels_;
+  std::vector<EncodedLabels> ns_labels_;
   std::vector<PodId> ns_begin_;
-  std::unordered_map<std::string, std::uint32_t> names_;
-  std::deque<PodSet>* pod_sets_ = nullptr;  // the index's; a deque keeps addresses stable
+  std::unordered_map<std::string, std::uint32_t> port_names_;
+  std::unordered_map<std::string, EncodedSelector> selectors_;
+  std::unordered_map<std::string, std::vector<NamespaceId>> namespace_lists_;
   std::unordered_map<std::string, const PodSet*> peer_sets_;
+  std::vector<std::pair<IpAddr, PodId>> pod_ips_;  // every pod IP, sorted; built on first use
 };
 
 }  // namespace
 
 std::unique_ptr<PolicyEngine::Index> PolicyEngine::Index::compile(const ClusterState& cluster) {
   auto index = std::make_unique<Index>();
-  Compiler(cluster).run(*index);
+  Compiler(cluster, *index).run();
   return index;
 }
 
 std::size_t PolicyEngine::Index::memory_bytes() const {
-  std::size_t bytes = (ingress_offsets.capacity() + ingress_ids.capacity() + egress_offsets.capacity() +
-                       egress_ids.capacity()) * sizeof(std::uint32_t);
+  std::size_t bytes = rules.capacity() * sizeof(CompiledRule) + peers.capacity() * sizeof(CompiledPeer) +
+                      ports.capacity() * sizeof(CompiledPort);
+  for (int d = 0; d < 2; ++d) {
+    bytes += first_rule[d].capacity() * sizeof(std::uint32_t);
+    bytes += (isolating[d].offsets.capacity() + isolating[d].ids.capacity() + pod_rule_offsets[d].capacity()) *
+             sizeof(std::uint32_t);
+    bytes += pod_rules[d].capacity() * sizeof(CompiledRule);
+  }
   for (const auto& s : pod_sets) bytes += sizeof(PodSet) + s.memory_bytes();
   for (const auto& n : named_ports) bytes += sizeof(n) + n.capacity() * sizeof(NamedPort);
-  for (const auto& p : policies) {
-    bytes += sizeof(p);
-    for (const auto* rules : {&p.ingress, &p.egress}) {
-      for (const auto& r : *rules) {
-        bytes += sizeof(r) + r.peers.capacity() * sizeof(CompiledPeer) + r.ports.capacity() * sizeof(CompiledPort);
-      }
-    }
-  }
   return bytes;
 }
 

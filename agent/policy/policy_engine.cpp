@@ -45,8 +45,9 @@ struct Sides {
 
 bool port_matches(const CompiledRule& rule, const PolicyEngine::Index& index, const Endpoint& dst,
                   const PortProto& port) {
-  if (rule.all_ports) return true;  // [R14]
-  for (const auto& p : rule.ports) {
+  if (rule.ports_begin == rule.ports_end) return true;  // [R14]
+  for (std::uint32_t i = rule.ports_begin; i < rule.ports_end; ++i) {
+    const CompiledPort& p = index.ports[i];
     if (p.proto != port.proto) continue;  // [R15] protocol first
     switch (p.kind) {
       case PolicyPort::Kind::kAllPorts:  // [R15] port omitted
@@ -65,68 +66,52 @@ bool port_matches(const CompiledRule& rule, const PolicyEngine::Index& index, co
   return false;
 }
 
-bool ip_block_matches(const IpBlock& block, const Endpoint& peer, const ClusterState& cluster) {
-  if (peer.ip) return block.contains(*peer.ip);  // [R12] the flow's own IP
-  if (!peer.pod) return false;
-  for (const auto& ip : cluster.pods[*peer.pod].ips) {  // [R12] any of the pod's IPs; none: no match
-    if (block.contains(ip)) return true;
-  }
-  return false;
-}
-
-bool peer_matches(const CompiledRule& rule, const Endpoint& peer, const ClusterState& cluster) {
-  if (rule.all_peers) return true;  // [R8]
-  for (const auto& p : rule.peers) {
-    if (p.pods) {
-      // [R9][R10][R11] resolved into a pod set at compile time; [R13] IPs are not pods.
-      if (peer.pod && p.pods->contains(*peer.pod)) return true;
-    } else if (ip_block_matches(*p.ip_block, peer, cluster)) {  // [R12]
-      return true;
+bool peer_matches(const CompiledRule& rule, const PolicyEngine::Index& index, const Endpoint& peer) {
+  if (rule.peers_begin == rule.peers_end) return true;  // [R8]
+  for (std::uint32_t i = rule.peers_begin; i < rule.peers_end; ++i) {
+    const CompiledPeer& p = index.peers[i];
+    if (p.ip_block && peer.ip) {
+      if (p.ip_block->contains(*peer.ip)) return true;  // [R12] the flow's own IP
+      continue;
     }
+    // [R9][R10][R11] selector peers, resolved into pod sets at compile time; [R12] an ipBlock peer
+    // and a pod endpoint without the flow's IP: the pods with any IP in the block (none without
+    // IPs); [R13] an endpoint that is not a pod matches no selector.
+    if (peer.pod && p.pods.contains(*peer.pod)) return true;
   }
   return false;
 }
 
-bool rule_matches(const CompiledRule& rule, const PolicyEngine::Index& index, const ClusterState& cluster,
-                  const Sides& sides, const PortProto& port) {
-  return port_matches(rule, index, sides.dst, port) && peer_matches(rule, sides.peer, cluster);  // [R7]
-}
-
-std::span<const std::uint32_t> isolating(const PolicyEngine::Index& index, PodId pod, Direction dir) {
-  const auto& offsets = dir == Direction::kIngress ? index.ingress_offsets : index.egress_offsets;
-  const auto& ids = dir == Direction::kIngress ? index.ingress_ids : index.egress_ids;
-  return {ids.data() + offsets[pod], ids.data() + offsets[pod + 1]};
-}
-
-const std::vector<CompiledRule>& rules_of(const CompiledPolicy& p, Direction dir) {
-  return dir == Direction::kIngress ? p.ingress : p.egress;
+bool rule_matches(const CompiledRule& rule, const PolicyEngine::Index& index, const Sides& sides,
+                  const PortProto& port) {
+  return port_matches(rule, index, sides.dst, port) && peer_matches(rule, index, sides.peer);  // [R7]
 }
 
 // [R3][R4][R5][R6] for one direction; `subject` is the pod whose policies apply.
-bool direction_allows(const PolicyEngine::Index& index, const ClusterState& cluster, Direction dir,
+bool direction_allows(const PolicyEngine::Index& index, Direction dir,
                       const Endpoint& subject, const Sides& sides, const PortProto& port) {
   if (!subject.pod) return true;  // [R3]
-  auto policies = isolating(index, *subject.pod, dir);
-  if (policies.empty()) return true;  // [R5]
-  for (std::uint32_t id : policies) {
-    for (const auto& rule : rules_of(index.policies[id], dir)) {  // [R6] union over policies
-      if (rule_matches(rule, index, cluster, sides, port)) return true;
-    }
+  const int d = direction_slot(dir);
+  if (index.isolating[d].of(*subject.pod).empty()) return true;  // [R5]
+  // [R6] the rules of every isolating policy, concatenated at compile time: a union.
+  for (const CompiledRule& rule : index.rules_of(*subject.pod, d)) {
+    if (rule_matches(rule, index, sides, port)) return true;
   }
   return false;
 }
 
-DirectionVerdict explain_direction(const PolicyEngine::Index& index, const ClusterState& cluster, Direction dir,
+DirectionVerdict explain_direction(const PolicyEngine::Index& index, Direction dir,
                                    const Endpoint& subject, const Sides& sides, const PortProto& port) {
   DirectionVerdict v;
   v.governed = subject.pod.has_value();  // [R3]
   if (!v.governed) return v;
-  auto policies = isolating(index, *subject.pod, dir);
+  const int d = direction_slot(dir);
+  auto policies = index.isolating[d].of(*subject.pod);
   v.isolating.assign(policies.begin(), policies.end());  // [R4]
   for (std::uint32_t id : policies) {
-    const auto& rules = rules_of(index.policies[id], dir);
-    for (std::uint32_t r = 0; r < rules.size(); ++r) {
-      if (rule_matches(rules[r], index, cluster, sides, port)) v.allowed_by.push_back({id, r});  // [R6]
+    const std::uint32_t first = index.first_rule[d][id];
+    for (std::uint32_t r = first; r < index.first_rule[d][id + 1]; ++r) {
+      if (rule_matches(index.rules[r], index, sides, port)) v.allowed_by.push_back({id, r - first});  // [R6]
     }
   }
   return v;
@@ -144,20 +129,20 @@ PolicyEngine& PolicyEngine::operator=(PolicyEngine&&) noexcept = default;
 bool PolicyEngine::allowed(const Flow& flow) const {
   if (is_self(flow)) return true;  // [R1]
   // [R2] egress of the source (peer: destination), then ingress of the destination (peer: source).
-  return direction_allows(*index_, *cluster_, Direction::kEgress, flow.src, {flow.dst, flow.dst}, flow.port) &&
-         direction_allows(*index_, *cluster_, Direction::kIngress, flow.dst, {flow.src, flow.dst}, flow.port);
+  return direction_allows(*index_, Direction::kEgress, flow.src, {flow.dst, flow.dst}, flow.port) &&
+         direction_allows(*index_, Direction::kIngress, flow.dst, {flow.src, flow.dst}, flow.port);
 }
 
 Explanation PolicyEngine::explain(const Flow& flow) const {
   Explanation e;
   e.self = is_self(flow);  // [R1]
-  e.egress = explain_direction(*index_, *cluster_, Direction::kEgress, flow.src, {flow.dst, flow.dst}, flow.port);
-  e.ingress = explain_direction(*index_, *cluster_, Direction::kIngress, flow.dst, {flow.src, flow.dst}, flow.port);
+  e.egress = explain_direction(*index_, Direction::kEgress, flow.src, {flow.dst, flow.dst}, flow.port);
+  e.ingress = explain_direction(*index_, Direction::kIngress, flow.dst, {flow.src, flow.dst}, flow.port);
   return e;
 }
 
 std::span<const std::uint32_t> PolicyEngine::isolating_policies(PodId pod, Direction dir) const {
-  return isolating(*index_, pod, dir);
+  return index_->isolating[direction_slot(dir)].of(pod);
 }
 
 std::size_t PolicyEngine::index_memory_bytes() const { return index_->memory_bytes(); }

@@ -1,9 +1,14 @@
 // The compiled form of a ClusterState's NetworkPolicies (internal to agent/policy).
+//
+// Everything a verdict touches lives in flat arrays: rules refer to ranges of peers and ports, and
+// each pod has, per direction, the list of rules of the policies that isolate it. A verdict walks
+// one contiguous list per direction instead of chasing policy → rule → peer pointers.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "npv/model.hpp"
@@ -17,27 +22,33 @@ inline constexpr std::uint32_t kNoName = UINT32_MAX;
 struct CompiledPort {
   PolicyPort::Kind kind;
   Protocol proto;
-  std::uint16_t lo;  // kNumber: first..last port
+  std::uint16_t lo;       // kNumber: first..last port
   std::uint16_t hi;
-  std::uint32_t name_id;  // kNamed: interned port name
+  std::uint32_t name_id;  // kNamed: interned port name, kNoName if no pod declares it
 };
 
-// A peer: a set of pods (selector peers) or an ipBlock (pointer into the ClusterState).
+// A peer. `pods`: the pods it selects (selector peers), or for an ipBlock peer the pods having
+// any IP inside the block (used when a flow names a pod but not the IP it used). `ip_block`
+// (pointer into the ClusterState) is set for ipBlock peers and checks a flow's actual IP.
 struct CompiledPeer {
-  const PodSet* pods = nullptr;
+  PodSetView pods;
   const IpBlock* ip_block = nullptr;
 };
 
+// Ranges into Index::peers and Index::ports. An empty range means `from`/`to` (or `ports`) was
+// omitted or empty: every peer (port) matches. A present list is never empty after compilation.
 struct CompiledRule {
-  bool all_peers = false;  // `from`/`to` omitted or empty
-  bool all_ports = false;  // `ports` omitted or empty
-  std::vector<CompiledPeer> peers;
-  std::vector<CompiledPort> ports;
+  std::uint32_t peers_begin, peers_end;
+  std::uint32_t ports_begin, ports_end;
 };
 
-struct CompiledPolicy {
-  std::vector<CompiledRule> ingress;  // empty unless the policy affects ingress
-  std::vector<CompiledRule> egress;   // empty unless the policy affects egress
+// Per-pod lists in CSR form: ids[offsets[pod] .. offsets[pod + 1]).
+struct PodLists {
+  std::vector<std::uint32_t> offsets;
+  std::vector<std::uint32_t> ids;
+  std::span<const std::uint32_t> of(PodId pod) const {
+    return {ids.data() + offsets[pod], ids.data() + offsets[pod + 1]};
+  }
 };
 
 // A pod's named container port, with the name interned.
@@ -48,10 +59,20 @@ struct NamedPort {
 };
 
 struct PolicyEngine::Index {
-  std::vector<CompiledPolicy> policies;  // parallel to ClusterState::policies
-  // Isolating policies per pod and direction, in CSR form: ids[offsets[pod] .. offsets[pod+1]).
-  std::vector<std::uint32_t> ingress_offsets, ingress_ids;
-  std::vector<std::uint32_t> egress_offsets, egress_ids;
+  std::vector<CompiledRule> rules;
+  std::vector<CompiledPeer> peers;
+  std::vector<CompiledPort> ports;
+  // Per policy and direction, the first rule in `rules`; rules of policy p, direction d are
+  // [first_rule[d][p], first_rule[d][p] + number of rules). Index 0 = ingress, 1 = egress.
+  std::vector<std::uint32_t> first_rule[2];
+  PodLists isolating[2];  // policy ids isolating each pod (sorted), per direction
+  // Copies of the rules of those policies, per pod and direction, in CSR form: what verdicts walk
+  // (contiguous, no indirection through rule ids).
+  std::vector<std::uint32_t> pod_rule_offsets[2];
+  std::vector<CompiledRule> pod_rules[2];
+  std::span<const CompiledRule> rules_of(PodId pod, int dir) const {
+    return {pod_rules[dir].data() + pod_rule_offsets[dir][pod], pod_rules[dir].data() + pod_rule_offsets[dir][pod + 1]};
+  }
   std::vector<std::vector<NamedPort>> named_ports;  // per pod
   std::deque<PodSet> pod_sets;  // interned peer pod sets; CompiledPeer::pods point here
 
@@ -59,5 +80,7 @@ struct PolicyEngine::Index {
   static std::unique_ptr<Index> compile(const ClusterState& cluster);
   std::size_t memory_bytes() const;
 };
+
+inline int direction_slot(Direction d) { return d == Direction::kIngress ? 0 : 1; }
 
 }  // namespace npv

@@ -1,6 +1,7 @@
 #include "npv/matrix.hpp"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <set>
 
 namespace npv {
@@ -35,25 +36,36 @@ ReachabilityMatrix compute_matrix(const PolicyEngine& engine, std::span<const Po
   return m;
 }
 
-nlohmann::json matrix_to_json(const ReachabilityMatrix& m, const ClusterState& cluster) {
-  auto out = nlohmann::json::object();
+void write_matrix_json(std::ostream& out, const ReachabilityMatrix& m, const ClusterState& cluster) {
+  // "ns/name" strings sort like (namespace, name) unless a name holds a character below '/', so
+  // order the pods by their quoted strings once to honour the "sorted list" contract exactly.
+  std::vector<std::string> quoted(m.pod_count);
+  for (PodId p = 0; p < m.pod_count; ++p) quoted[p] = nlohmann::json(cluster.pods[p].ref()).dump();
+  std::vector<PodId> order(m.pod_count);
+  for (PodId p = 0; p < m.pod_count; ++p) order[p] = p;
+  std::sort(order.begin(), order.end(), [&](PodId a, PodId b) { return cluster.pods[a].ref() < cluster.pods[b].ref(); });
+  out << "{";
+  std::string line;
   for (std::size_t k = 0; k < m.ports.size(); ++k) {
-    auto by_src = nlohmann::json::object();
-    for (PodId src = 0; src < m.pod_count; ++src) {
-      auto dsts = nlohmann::json::array();
-      // Pods are sorted by namespace then name, and "ns/name" strings sort the same way unless a
-      // name contains a character below '/', so sort the strings to honour the contract.
-      std::vector<std::string> names;
-      for (PodId dst = 0; dst < m.pod_count; ++dst) {
-        if (m.at(k, src, dst)) names.push_back(cluster.pods[dst].ref());
+    out << (k ? ",\n  " : "\n  ") << '"' << m.ports[k].to_string() << "\": {";
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      const PodId src = order[i];
+      line.assign(i ? ",\n    " : "\n    ");
+      line += quoted[src];
+      line += ": [";
+      bool first = true;
+      for (PodId dst : order) {
+        if (!m.at(k, src, dst)) continue;
+        if (!first) line += ", ";
+        line += quoted[dst];
+        first = false;
       }
-      std::sort(names.begin(), names.end());
-      for (auto& name : names) dsts.push_back(std::move(name));
-      by_src[cluster.pods[src].ref()] = std::move(dsts);
+      line += ']';
+      out << line;
     }
-    out[m.ports[k].to_string()] = std::move(by_src);
+    out << (order.empty() ? "}" : "\n  }");
   }
-  return out;
+  out << (m.ports.empty() ? "}\n" : "\n}\n");
 }
 
 std::string matrix_to_table(const ReachabilityMatrix& m, const ClusterState& cluster) {
@@ -75,16 +87,20 @@ std::string matrix_to_table(const ReachabilityMatrix& m, const ClusterState& clu
         out += pad_left(std::to_string(dst + 1), num_width)[digit];
         out += ' ';
       }
-      out += '\n';
+      out.back() = '\n';
     }
+    std::size_t allowed = 0;
     for (PodId src = 0; src < n; ++src) {
       out += pad_left(std::to_string(src + 1), num_width) + " " + pad_right(cluster.pods[src].ref(), name_width) + "  ";
       for (PodId dst = 0; dst < n; ++dst) {
+        allowed += m.at(k, src, dst);
         out += m.at(k, src, dst) ? '.' : 'X';
         out += ' ';
       }
       out.back() = '\n';
     }
+    out += std::to_string(allowed - n) + " of " + std::to_string(n * (n - 1)) +
+           " pod pairs allowed (a pod reaching itself not counted)\n";
   }
   return out;
 }

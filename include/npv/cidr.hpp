@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace npv {
 
@@ -31,11 +32,28 @@ struct Cidr {
   // (Kubernetes validation does too); the error string says which.
   static std::expected<Cidr, std::string> parse(std::string_view text);
 
-  bool contains(const IpAddr& ip) const;
+  // Hot path of ipBlock matching: two masked 64-bit compares.
+  bool contains(const IpAddr& ip) const {
+    if (ip.family != base.family) return false;
+    const auto [ip_hi, ip_lo] = words(ip);
+    const auto [base_hi, base_lo] = words(base);
+    const std::uint64_t mask_hi = prefix == 0 ? 0 : prefix >= 64 ? ~std::uint64_t{0} : ~std::uint64_t{0} << (64 - prefix);
+    const std::uint64_t mask_lo = prefix <= 64 ? 0 : prefix == 128 ? ~std::uint64_t{0} : ~std::uint64_t{0} << (128 - prefix);
+    return ((ip_hi ^ base_hi) & mask_hi) == 0 && ((ip_lo ^ base_lo) & mask_lo) == 0;
+  }
   // True when `inner` lies inside this block and is strictly smaller.
   bool strictly_contains(const Cidr& inner) const;
   std::string to_string() const;
   auto operator<=>(const Cidr&) const = default;
+
+ private:
+  // The address as two big-endian 64-bit words (IPv4 sits in the top 32 bits of the first).
+  static std::pair<std::uint64_t, std::uint64_t> words(const IpAddr& ip) {
+    std::uint64_t hi = 0, lo = 0;
+    for (int i = 0; i < 8; ++i) hi = hi << 8 | ip.bytes[i];
+    for (int i = 8; i < 16; ++i) lo = lo << 8 | ip.bytes[i];
+    return {hi, lo};
+  }
 };
 
 }  // namespace npv

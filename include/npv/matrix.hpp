@@ -2,7 +2,7 @@
 #pragma once
 
 #include <functional>
-#include <nlohmann/json.hpp>
+#include <ostream>
 #include <span>
 #include <string>
 #include <vector>
@@ -32,8 +32,9 @@ ReachabilityMatrix compute_matrix(const PolicyEngine& engine, std::span<const Po
                                   const ProgressFn& progress = {});
 
 // {"80/TCP": {"ns/src": ["ns/dst", ...], ...}, ...}: every pod is a key of every port, its value
-// the sorted list of destinations allowed on that port (the pod itself included: R1).
-nlohmann::json matrix_to_json(const ReachabilityMatrix& m, const ClusterState& cluster);
+// the sorted list of destinations allowed on that port (the pod itself included: R1). Streamed,
+// one source pod per line, so memory stays at the matrix's bits however large the output.
+void write_matrix_json(std::ostream& out, const ReachabilityMatrix& m, const ClusterState& cluster);
 
 // One grid per port: rows are sources, columns destinations (numbered like the rows);
 // "." allowed, "X" denied.

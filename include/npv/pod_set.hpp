@@ -3,40 +3,48 @@
 #pragma once
 
 #include <cstdint>
-#include <span>
 #include <vector>
 
 #include "npv/model.hpp"
 
 namespace npv {
 
-class PodSet {
- public:
-  PodSet() = default;
-  // `sorted_ids` must be sorted and unique, each < universe.
-  PodSet(std::vector<PodId> sorted_ids, std::size_t universe);
+// A non-owning view of a PodSet, small enough to copy into hot index structures.
+struct PodSetView {
+  const std::uint64_t* bits = nullptr;  // dense form, else nullptr
+  const PodId* ids = nullptr;           // sparse form: sorted
+  std::uint32_t count = 0;              // sparse: number of ids; dense: number of 64-bit words
 
   bool contains(PodId id) const {
-    if (dense_) return id < universe_ && (bits_[id >> 6] >> (id & 63)) & 1;
-    // Sparse sets are short; a branch-light lower bound beats std::binary_search here.
-    const PodId* base = ids_.data();
-    std::size_t n = ids_.size();
-    if (n == 0) return false;
+    if (bits) return (id >> 6) < count && (bits[id >> 6] >> (id & 63)) & 1;
+    // Sparse sets are short; a branch-light search for the last id <= `id`.
+    if (count == 0) return false;
+    const PodId* base = ids;
+    std::uint32_t n = count;
     while (n > 1) {
-      std::size_t half = n / 2;
+      std::uint32_t half = n / 2;
       base = base[half] <= id ? base + half : base;
       n -= half;
     }
     return *base == id;
   }
+};
+
+class PodSet {
+ public:
+  PodSet() = default;
+  // `ids` each < universe, in any order, duplicates allowed.
+  PodSet(std::vector<PodId> ids, std::size_t universe);
+
+  // Valid while this PodSet lives and is not moved.
+  PodSetView view() const;
+  bool contains(PodId id) const { return view().contains(id); }
   std::size_t size() const { return size_; }
   std::size_t memory_bytes() const { return bits_.capacity() * 8 + ids_.capacity() * sizeof(PodId); }
 
  private:
-  bool dense_ = false;
-  std::size_t universe_ = 0;
   std::size_t size_ = 0;
-  std::vector<std::uint64_t> bits_;
+  std::vector<std::uint64_t> bits_;  // non-empty iff dense
   std::vector<PodId> ids_;
 };
 

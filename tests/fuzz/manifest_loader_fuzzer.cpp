@@ -3,6 +3,8 @@
 // and answer verdicts and explanations.
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string_view>
 
 #include "npv/explain_report.hpp"
@@ -20,7 +22,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto ports = npv::declared_ports(*cluster);
   ports.push_back({80, npv::Protocol::kTCP});
   auto matrix = npv::compute_matrix(engine, ports);
-  (void)npv::matrix_to_json(matrix, *cluster);
+  std::ostringstream json;
+  npv::write_matrix_json(json, matrix, *cluster);
+  if (!nlohmann::json::accept(json.str())) __builtin_trap();  // the streamed JSON must parse
   for (npv::PodId src = 0; src < cluster->pods.size(); ++src) {
     npv::Flow flow{npv::Endpoint::of_pod(src), npv::Endpoint::of_ip(*npv::IpAddr::parse("10.0.0.1")), ports[0]};
     auto e = engine.explain(flow);

@@ -68,24 +68,26 @@ items:
 }
 
 TEST(Loader, AnchorsAliasesAndMergeKeysExpand) {
+  // Anchors are scoped to one YAML document, so both pods live in one List.
   auto c = load_yaml(R"(
-apiVersion: v1
-kind: Pod
-metadata:
-  name: p
-  namespace: n
-  labels: &common {app: web, team: a}
-spec: {containers: [{name: c, ports: [&http {name: http, containerPort: 80}]}]}
----
-apiVersion: v1
-kind: Pod
-metadata:
-  name: q
-  namespace: n
-  labels:
-    <<: *common
-    team: b
-spec: {containers: [{name: c, ports: [*http]}]}
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: p
+    namespace: n
+    labels: &common {app: web, team: a}
+  spec: {containers: [{name: c, ports: [&http {name: http, containerPort: 80}]}]}
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: q
+    namespace: n
+    labels:
+      <<: *common
+      team: b
+  spec: {containers: [{name: c, ports: [*http]}]}
 )");
   ASSERT_TRUE(c) << c.error().message;
   const Pod& q = c->pods[*c->find_pod("n/q")];
