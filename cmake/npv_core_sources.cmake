@@ -5,6 +5,7 @@ set(NPV_CORE_SOURCES
   agent/model/selector.cpp
   agent/model/port.cpp
   agent/model/cluster_state.cpp
+  agent/model/k8s_names.cpp
   agent/model/object_parser.cpp
   agent/model/yaml_json.cpp
   agent/model/manifest_loader.cpp

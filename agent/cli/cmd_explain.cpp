@@ -46,7 +46,7 @@ int run_explain(const ExplainOptions& opt) {
   Flow flow{*src, *dst, *port};
   Explanation e = engine.explain(flow);
   if (opt.output == "json") {
-    std::cout << explanation_to_json(*cluster, flow, e).dump(2) << '\n';
+    std::cout << explanation_to_json(*cluster, flow, e).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   } else {
     std::cout << explanation_to_text(*cluster, flow, e);
   }

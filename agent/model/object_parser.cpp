@@ -1,5 +1,7 @@
 #include "model/object_parser.hpp"
 
+#include "model/k8s_names.hpp"
+
 #include <algorithm>
 
 namespace npv::detail {
@@ -87,6 +89,7 @@ LabelSelector parse_selector(const json& v, const std::string& path) {
       const json* key = member(e, "key");
       if (!key || want_string(*key, join(p, "key")).empty()) fail(join(p, "key"), "required");
       r.key = key->get<std::string>();
+      if (!is_qualified_name(r.key)) fail(join(p, "key"), "\"" + r.key + "\" is not a valid label key");
       const json* op = member(e, "operator");
       if (!op) fail(join(p, "operator"), "required (In, NotIn, Exists or DoesNotExist)");
       const auto& op_text = want_string(*op, join(p, "operator"));
@@ -98,7 +101,9 @@ LabelSelector parse_selector(const json& v, const std::string& path) {
       if (const json* values = member(e, "values")) {
         want_array(*values, join(p, "values"));
         for (std::size_t j = 0; j < values->size(); ++j) {
-          r.values.push_back(want_string((*values)[j], index(join(p, "values"), j)));
+          const std::string vp = index(join(p, "values"), j);
+          r.values.push_back(want_string((*values)[j], vp));
+          if (!is_label_value(r.values.back())) fail(vp, "\"" + r.values.back() + "\" is not a valid label value");
         }
       }
       bool set_op = r.op == SelectorOp::kIn || r.op == SelectorOp::kNotIn;
@@ -272,7 +277,14 @@ Labels parse_labels(const json& v, const std::string& path) {
       fail(path + "." + key, std::string("label values must be strings, got ") + type_name(value) +
                                  " (quote it in YAML)");
     }
-    labels.emplace(key, value.get<std::string>());
+    const auto& text = value.get_ref<const std::string&>();
+    if (!is_qualified_name(key)) {
+      fail(path + "." + key, "is not a valid label key ([prefix/]name, name: 1-63 of A-Z a-z 0-9 - _ .)");
+    }
+    if (!is_label_value(text)) {
+      fail(path + "." + key, "\"" + text + "\" is not a valid label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends)");
+    }
+    labels.emplace(key, text);
   }
   return labels;
 }
@@ -285,13 +297,17 @@ ObjectMeta parse_meta(const json& obj, bool namespaced) {
   const json* name = member(*meta, "name");
   if (!name || want_string(*name, "metadata.name").empty()) fail("metadata.name", "required");
   out.name = name->get<std::string>();
-  if (out.name.find('/') != std::string::npos) fail("metadata.name", "may not contain '/'");
+  // Namespaces are DNS labels, namespaced objects DNS subdomains (Pod, NetworkPolicy, workloads).
+  if (namespaced ? !is_dns1123_subdomain(out.name) : !is_dns1123_label(out.name)) {
+    fail("metadata.name", "\"" + out.name + "\" is not a valid name (lower-case alphanumerics, '-'" +
+                              (namespaced ? std::string(" and '.'") : std::string()) + ", alphanumeric at both ends)");
+  }
   if (namespaced) {
     out.ns = "default";
     if (const json* ns = member(*meta, "namespace")) {
       out.ns = want_string(*ns, "metadata.namespace");
       if (out.ns.empty()) out.ns = "default";
-      if (out.ns.find('/') != std::string::npos) fail("metadata.namespace", "may not contain '/'");
+      if (!is_dns1123_label(out.ns)) fail("metadata.namespace", "\"" + out.ns + "\" is not a valid namespace name");
     }
   }
   if (const json* owners = member(*meta, "ownerReferences")) {

@@ -40,7 +40,7 @@ void write_matrix_json(std::ostream& out, const ReachabilityMatrix& m, const Clu
   // "ns/name" strings sort like (namespace, name) unless a name holds a character below '/', so
   // order the pods by their quoted strings once to honour the "sorted list" contract exactly.
   std::vector<std::string> quoted(m.pod_count);
-  for (PodId p = 0; p < m.pod_count; ++p) quoted[p] = nlohmann::json(cluster.pods[p].ref()).dump();
+  for (PodId p = 0; p < m.pod_count; ++p) quoted[p] = nlohmann::json(cluster.pods[p].ref()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::vector<PodId> order(m.pod_count);
   for (PodId p = 0; p < m.pod_count; ++p) order[p] = p;
   std::sort(order.begin(), order.end(), [&](PodId a, PodId b) { return cluster.pods[a].ref() < cluster.pods[b].ref(); });
