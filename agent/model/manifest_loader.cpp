@@ -159,7 +159,7 @@ Result<void> ClusterBuilder::add_text(std::string_view text, const std::string& 
     json doc;
     try {
       doc = json::parse(text.begin(), text.end());
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers past 1e308
       return make_error(Errc::kBadInput, file_name + ": invalid JSON: " + e.what());
     }
     return state_->add_document(doc, file_name);
