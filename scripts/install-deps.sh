@@ -9,6 +9,10 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # libFuzzer for the loader fuzz test: clang 14 cannot compile libstdc++ 12's <expected>.
   clang-19 libclang-rt-19-dev
+  # eBPF observer: clang-19 compiles bpf/, libbpf loads it, bpftool makes vmlinux.h and skeletons.
+  libbpf-dev bpftool libelf-dev zlib1g-dev
+  # The netns lab (agent/lab): `ip netns`, veth, bridge; nftables rulesets inside the lab.
+  iproute2 nftables
 )
 
 missing=()

@@ -27,5 +27,6 @@ int report(const Error& error);
 
 RunFn register_matrix(CLI::App& app);
 RunFn register_explain(CLI::App& app);
+RunFn register_observe(CLI::App& app);
 
 }  // namespace npv::cli

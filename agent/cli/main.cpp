@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   auto add = [&](npv::cli::RunFn run) { commands[app.get_subcommands({}).back()] = std::move(run); };
   add(npv::cli::register_matrix(app));
   add(npv::cli::register_explain(app));
+  add(npv::cli::register_observe(app));
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,317 @@
+// FlowTracker: npv_events -> ObservedFlows. The rules are numbered in include/npv/flow_tracker.hpp;
+// each branch below names the rule it implements.
+#include "npv/flow_tracker.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+namespace npv {
+
+namespace {
+
+// t + d, saturating; a non-positive d leaves t unchanged.
+std::uint64_t after(std::uint64_t t, std::chrono::nanoseconds d) {
+  if (d.count() <= 0) return t;
+  const auto add = static_cast<std::uint64_t>(d.count());
+  return t > std::numeric_limits<std::uint64_t>::max() - add ? std::numeric_limits<std::uint64_t>::max() : t + add;
+}
+
+// Rule 2 (CLOSED): how an attempt that ended without a handshake failed.
+Outcome classify_closed(bool reset_seen, int sk_err) {
+  if (reset_seen) return Outcome::kRefused;  // 2a
+  const int err = sk_err < 0 ? -sk_err : sk_err;
+  switch (err) {
+    case ECONNREFUSED:  // 2b: refused without a RST is an ICMP port-unreachable (nftables reject)
+      return Outcome::kUnreachable;
+    case EHOSTUNREACH:  // 2c
+    case ENETUNREACH:
+    case EHOSTDOWN:
+    case ENETDOWN:
+    case EACCES:
+    case EPERM:
+      return Outcome::kUnreachable;
+    case 0:  // 2d: no answer
+    case ETIMEDOUT:
+      return Outcome::kTimeout;
+    default:  // 2e
+      return Outcome::kUnreachable;
+  }
+}
+
+bool is_tcp_event(std::uint8_t type) {
+  return type == NPV_EV_TCP_SYN_SENT || type == NPV_EV_TCP_ESTABLISHED || type == NPV_EV_TCP_CLOSED ||
+         type == NPV_EV_TCP_RST_RECEIVED || type == NPV_EV_TCP_ACCEPTED;
+}
+
+}  // namespace
+
+const char* to_string(Outcome o) {
+  switch (o) {
+    case Outcome::kEstablished: return "established";
+    case Outcome::kRefused: return "refused";
+    case Outcome::kTimeout: return "timeout";
+    case Outcome::kUnreachable: return "unreachable";
+    case Outcome::kDelivered: return "delivered";
+    case Outcome::kDropped: return "dropped";
+    case Outcome::kNotDelivered: return "not_delivered";
+  }
+  return "unknown";
+}
+
+std::optional<FlowTuple> decode_tuple(const npv_event& ev) {
+  FlowTuple t;
+  std::size_t len = 0;
+  switch (ev.family) {
+    case AF_INET: t.src.family = t.dst.family = 4; len = 4; break;
+    case AF_INET6: t.src.family = t.dst.family = 6; len = 16; break;
+    default: return std::nullopt;
+  }
+  switch (ev.protocol) {
+    case IPPROTO_TCP: t.proto = Protocol::kTCP; break;
+    case IPPROTO_UDP: t.proto = Protocol::kUDP; break;
+    case IPPROTO_SCTP: t.proto = Protocol::kSCTP; break;
+    default: return std::nullopt;
+  }
+  std::memcpy(t.src.bytes.data(), ev.saddr, len);  // IPv4: the rest stays zero, as IpAddr requires
+  std::memcpy(t.dst.bytes.data(), ev.daddr, len);
+  t.src_port = ev.sport;
+  t.dst_port = ev.dport;
+  return t;
+}
+
+std::size_t FlowTracker::TupleHash::operator()(const FlowTuple& t) const {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a
+  auto mix = [&h](std::uint8_t b) { h = (h ^ b) * 1099511628211ull; };
+  for (const IpAddr* ip : {&t.src, &t.dst}) {
+    mix(ip->family);
+    for (std::uint8_t b : ip->bytes) mix(b);
+  }
+  for (std::uint16_t p : {t.src_port, t.dst_port}) {
+    mix(static_cast<std::uint8_t>(p >> 8));
+    mix(static_cast<std::uint8_t>(p));
+  }
+  mix(static_cast<std::uint8_t>(t.proto));
+  return static_cast<std::size_t>(h);
+}
+
+FlowTracker::FlowTracker(const ClusterState* cluster, TrackerOptions options)
+    : cluster_(cluster), options_(std::move(options)) {
+  options_.max_flows = std::max<std::size_t>(options_.max_flows, 1);
+}
+
+void FlowTracker::on_event(const npv_event& ev) {
+  ++stats_.events;
+  const auto tuple = decode_tuple(ev);
+  if (!tuple) {
+    ++stats_.ignored_events;
+    return;
+  }
+  if (ev.type == NPV_EV_DROP) {
+    // Rule 1: the drop's own key, then the reversed key (a dropped reply); rule 7: else an orphan.
+    auto it = find(*tuple);
+    if (it == lru_.end()) it = find(tuple->reversed());
+    if (it == lru_.end()) it = open(*tuple, ev.ts_ns);
+    record_drop(*it, ev.drop_reason);
+    touch(it, ev.ts_ns);
+    return;
+  }
+  const bool tcp = is_tcp_event(ev.type);
+  const bool udp = ev.type == NPV_EV_UDP_SENT || ev.type == NPV_EV_UDP_DELIVERED;
+  if ((!tcp && !udp) || (tcp && tuple->proto != Protocol::kTCP) || (udp && tuple->proto != Protocol::kUDP)) {
+    ++stats_.ignored_events;
+    return;
+  }
+
+  auto it = find(*tuple);
+  if (it != lru_.end()) {
+    Entry& old = *it;
+    // Rule 6: a new attempt on the key of a finished one completes the old flow now.
+    const bool new_tcp_attempt = ev.type == NPV_EV_TCP_SYN_SENT && old.client_outcome;
+    const bool new_udp_interval =
+        ev.type == NPV_EV_UDP_SENT && old.flow.client_seen && known_outcome(old).has_value();
+    if (new_tcp_attempt || new_udp_interval) {
+      complete(it, false);
+      it = lru_.end();
+    } else if ((ev.type == NPV_EV_TCP_ESTABLISHED || ev.type == NPV_EV_TCP_CLOSED) && old.client_outcome) {
+      // Rule 2: the client's outcome is final; a second one (no SYN_SENT between) contradicts it.
+      ++stats_.ignored_events;
+      return;
+    }
+  }
+  if (it == lru_.end()) it = open(*tuple, ev.ts_ns);
+  Entry& e = *it;
+  ObservedFlow& f = e.flow;
+
+  switch (ev.type) {
+    case NPV_EV_TCP_SYN_SENT:  // rule 2: the client opens an attempt
+      f.client_seen = true;
+      break;
+    case NPV_EV_TCP_ESTABLISHED:  // rule 2
+      f.client_seen = true;
+      e.client_outcome = Outcome::kEstablished;
+      break;
+    case NPV_EV_TCP_RST_RECEIVED:  // rule 2: refused, once CLOSED confirms
+      f.client_seen = true;
+      e.reset_seen = true;
+      break;
+    case NPV_EV_TCP_CLOSED:  // rule 2a-e
+      f.client_seen = true;
+      f.sk_err = ev.sk_err;
+      e.client_outcome = classify_closed(e.reset_seen, ev.sk_err);
+      break;
+    case NPV_EV_TCP_ACCEPTED:  // rule 3
+      f.server_seen = true;
+      break;
+    case NPV_EV_UDP_SENT:  // rule 5
+      f.client_seen = true;
+      break;
+    case NPV_EV_UDP_DELIVERED:  // rule 5
+      f.server_seen = true;
+      e.delivered = true;
+      break;
+    default:
+      break;
+  }
+  // Rule 10: each end reports its own netns.
+  if (ev.netns != 0) {
+    if (ev.type == NPV_EV_TCP_ACCEPTED || ev.type == NPV_EV_UDP_DELIVERED)
+      f.dst_netns = ev.netns;
+    else
+      f.src_netns = ev.netns;
+  }
+  touch(it, ev.ts_ns);
+}
+
+std::vector<ObservedFlow> FlowTracker::take_completed(std::uint64_t now_ns) {
+  // Rule 8: every flow whose deadline has passed.
+  while (!due_.empty() && due_.begin()->first <= now_ns) {
+    const FlowTuple key = due_.begin()->second;
+    complete(find(key), true);
+  }
+  return take_ready();
+}
+
+std::vector<ObservedFlow> FlowTracker::flush() {
+  while (!lru_.empty()) complete(std::prev(lru_.end()), true);
+  return take_ready();
+}
+
+TrackerStats FlowTracker::stats() const {
+  TrackerStats s = stats_;
+  s.pending = lru_.size();
+  return s;
+}
+
+FlowTracker::Lru::iterator FlowTracker::find(const FlowTuple& key) {
+  auto it = index_.find(key);
+  return it == index_.end() ? lru_.end() : it->second;
+}
+
+FlowTracker::Lru::iterator FlowTracker::open(const FlowTuple& key, std::uint64_t ts_ns) {
+  // Rule 7: adopt an orphan drop of this flow's reply direction that arrived first.
+  std::optional<Entry> orphan;
+  if (auto r = find(key.reversed()); r != lru_.end() && !r->flow.client_seen && !r->flow.server_seen) {
+    orphan = std::move(*r);
+    due_.erase(orphan->due);
+    index_.erase(orphan->key);
+    lru_.erase(r);
+  }
+  // Rule 9: bounded memory, evict the least recently updated flow.
+  while (lru_.size() >= options_.max_flows) {
+    ++stats_.evicted;
+    if (!complete(std::prev(lru_.end()), false)) ++stats_.evicted_discarded;
+  }
+  Entry& e = lru_.emplace_front();
+  e.key = key;
+  e.flow.src = key.src;
+  e.flow.dst = key.dst;
+  e.flow.src_port = key.src_port;
+  e.flow.dst_port = key.dst_port;
+  e.flow.proto = key.proto;
+  e.flow.first_ns = e.flow.last_ns = ts_ns;
+  e.due = due_.end();
+  if (orphan) {
+    e.dropped = true;
+    e.flow.drop_reason = orphan->flow.drop_reason;
+    e.flow.first_ns = std::min(ts_ns, orphan->flow.first_ns);
+    e.flow.last_ns = std::max(ts_ns, orphan->flow.last_ns);
+  }
+  index_.emplace(key, lru_.begin());
+  return lru_.begin();
+}
+
+void FlowTracker::touch(Lru::iterator it, std::uint64_t ts_ns) {
+  Entry& e = *it;
+  e.flow.first_ns = std::min(e.flow.first_ns, ts_ns);  // rule 7: events may arrive out of order
+  e.flow.last_ns = std::max(e.flow.last_ns, ts_ns);
+  lru_.splice(lru_.begin(), lru_, it);  // iterators stay valid
+  if (e.due != due_.end()) due_.erase(e.due);
+  e.due = due_.emplace(deadline(e), e.key);
+}
+
+void FlowTracker::record_drop(Entry& e, std::uint32_t reason) {
+  // Rule 4: the first drop explains the flow.
+  e.dropped = true;
+  if (!e.flow.drop_reason.empty()) return;
+  if (options_.drop_reason_name) e.flow.drop_reason = options_.drop_reason_name(reason);
+  if (e.flow.drop_reason.empty()) e.flow.drop_reason = std::to_string(reason);
+}
+
+std::optional<Outcome> FlowTracker::known_outcome(const Entry& e) const {
+  if (e.flow.proto == Protocol::kUDP) {
+    if (e.delivered) return Outcome::kDelivered;  // rule 5: delivered wins
+    if (e.dropped) return Outcome::kDropped;      // rule 5
+    return std::nullopt;
+  }
+  if (e.client_outcome) return e.client_outcome;             // rule 2: the client is authoritative
+  if (e.flow.server_seen) return Outcome::kEstablished;      // rule 3: seen by the server only
+  return std::nullopt;
+}
+
+std::uint64_t FlowTracker::deadline(const Entry& e) const {
+  const std::uint64_t settled = after(e.flow.last_ns, options_.settle);  // rule 8
+  const bool orphan = !e.flow.client_seen && !e.flow.server_seen;
+  if (known_outcome(e) || orphan) return settled;
+  const auto timeout = e.flow.proto == Protocol::kUDP ? options_.udp_timeout : options_.tcp_attempt_timeout;
+  return std::max(settled, after(e.flow.first_ns, timeout));
+}
+
+bool FlowTracker::complete(Lru::iterator it, bool expired) {
+  Entry& e = *it;
+  std::optional<Outcome> outcome = known_outcome(e);
+  const bool orphan = !e.flow.client_seen && !e.flow.server_seen;
+  if (!outcome && expired && !orphan)  // rules 5 and 8: no answer in time
+    outcome = e.flow.proto == Protocol::kUDP ? Outcome::kNotDelivered : Outcome::kTimeout;
+  if (outcome) {
+    ObservedFlow f = std::move(e.flow);
+    f.outcome = *outcome;
+    if (cluster_ != nullptr) {  // rule 10
+      f.src_pod = cluster_->find_pod_by_ip(f.src);
+      f.dst_pod = cluster_->find_pod_by_ip(f.dst);
+    }
+    ready_.push_back(std::move(f));
+    ++stats_.flows_emitted;
+  } else if (orphan) {
+    ++stats_.unmatched_drops;  // rule 7: a TCP drop that no flow claimed
+  }
+  if (e.due != due_.end()) due_.erase(e.due);
+  index_.erase(e.key);
+  lru_.erase(it);
+  return outcome.has_value();
+}
+
+std::vector<ObservedFlow> FlowTracker::take_ready() {
+  std::vector<ObservedFlow> out = std::move(ready_);
+  ready_.clear();
+  std::stable_sort(out.begin(), out.end(),
+                   [](const ObservedFlow& a, const ObservedFlow& b) { return a.first_ns < b.first_ns; });
+  return out;
+}
+
+}  // namespace npv

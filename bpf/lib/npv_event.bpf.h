@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The two maps every npv BPF object exports, and the helpers to emit events through them.
+ *
+ * Include this header exactly once per object (it defines maps):
+ *  - `events`: BPF ring buffer of struct npv_event. Its size is a default; userspace sets the
+ *    real one with bpf_map__set_max_entries() before load (a power of two, >= one page).
+ *  - `npv_counters`: per-CPU array indexed by enum npv_counter. Userspace sums the CPUs.
+ *
+ * Accounting contract: every hook hit that passes the in-kernel filter ends in exactly one of
+ * NPV_CNT_EMITTED (event submitted) or NPV_CNT_RB_FULL (reserve failed, event lost); hits that
+ * the filter rejects count NPV_CNT_FILTERED. Nothing is lost silently.
+ */
+#ifndef NPV_BPF_LIB_NPV_EVENT_H
+#define NPV_BPF_LIB_NPV_EVENT_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "npv/abi/flow_event.h"
+
+#define NPV_AF_INET 2
+#define NPV_AF_INET6 10
+#define NPV_ETH_P_IP 0x0800
+#define NPV_ETH_P_IPV6 0x86DD
+
+#define NPV_RINGBUF_DEFAULT_BYTES (1 << 22)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, NPV_RINGBUF_DEFAULT_BYTES);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NPV_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} npv_counters SEC(".maps");
+
+static __always_inline void npv_count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&npv_counters, &idx);
+
+	/* atomic: on a preemptible kernel two programs can interleave on one CPU */
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+/* Reserves a zeroed event of type @type, or counts NPV_CNT_RB_FULL and returns NULL. */
+static __always_inline struct npv_event *npv_event_reserve(__u8 type)
+{
+	struct npv_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		npv_count(NPV_CNT_RB_FULL);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->ts_ns = bpf_ktime_get_ns();
+	return e;
+}
+
+static __always_inline void npv_event_submit(struct npv_event *e)
+{
+	bpf_ringbuf_submit(e, 0);
+	npv_count(NPV_CNT_EMITTED);
+}
+
+/* Copies an event built on the stack into the ring buffer (counts EMITTED or RB_FULL). */
+static __always_inline void npv_event_emit(const struct npv_event *ev)
+{
+	struct npv_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		npv_count(NPV_CNT_RB_FULL);
+		return;
+	}
+	__builtin_memcpy(e, ev, sizeof(*e));
+	npv_event_submit(e);
+}
+
+#endif /* NPV_BPF_LIB_NPV_EVENT_H */

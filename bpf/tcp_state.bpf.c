@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+/* TCP connection attempts and how they end, seen at both ends through socket state changes.
+ *
+ *   sockops              TCP_CONNECT_CB           NPV_EV_TCP_SYN_SENT     s = local, d = remote
+ *   inet_sock_set_state  SYN_SENT -> ESTABLISHED  NPV_EV_TCP_ESTABLISHED  s = local, d = remote
+ *                        SYN_SENT -> CLOSE        NPV_EV_TCP_CLOSED       s = local, d = remote,
+ *                                                 sk_err = sk->sk_err (set before tcp_done),
+ *                                                 else sk_err_soft, else a queued ICMP error
+ *                        SYN_RECV -> ESTABLISHED  NPV_EV_TCP_ACCEPTED     s = remote, d = local
+ *                        CLOSE -> SYN_SENT        NPV_EV_TCP_SYN_SENT, only if the sockops
+ *                                                 program is not attached (see below)
+ *   tcp_receive_reset    sk in SYN_SENT           NPV_EV_TCP_RST_RECEIVED s = local, d = remote
+ *   inet_sk_error_report sk in SYN_SENT           nothing: records the error for CLOSED (below)
+ *
+ * Why SYN_SENT comes from sockops: connect() moves the socket to SYN_SENT *before* it picks the
+ * local port (tcp_v4_connect: tcp_set_state(SYN_SENT), then inet_hash_connect()), so at that
+ * transition an unbound socket has local port 0, and the flow could not be joined with the
+ * events that carry its port. BPF_SOCK_OPS_TCP_CONNECT_CB runs in tcp_connect(), after the port
+ * is assigned and before the SYN is sent (so a SYN dropped on output is still an attempt).
+ * Userspace sets syn_sent_by_sockops once that program is attached; without it (no cgroup v2,
+ * attach refused), the state change emits SYN_SENT with the local port the socket has then (0
+ * if unbound).
+ *
+ * CLOSED's sk_err beyond sk->sk_err: an ICMP error (e.g. the port unreachable of an nftables
+ * `reject`) that arrives while connect() holds the socket lock - always so over loopback or
+ * veth, where the answer is processed inside the connect() call - does not close the socket: it
+ * is only recorded in sk_err_soft (and, for IPv4, queued on the error queue). The socket closes
+ * later: on the retransmitted SYN's answer (with sk_err set), or, with sk_err 0, when the
+ * application gives up (e.g. a non-blocking connect whose SO_ERROR returned, and cleared, the
+ * soft error, followed by close()). So sk_err 0 falls
+ * back to sk_err_soft (what the kernel itself reports when the SYN retries run out), then to the
+ * errno of an ICMP error still queued on the socket, then to the error recorded when the ICMP
+ * error was reported (inet_sk_error_report: the queueing reports it), in case the application
+ * consumed both (SO_ERROR clears sk_err_soft, MSG_ERRQUEUE dequeues).
+ *
+ * A dual-stack (AF_INET6) socket talking IPv4 (v4-mapped peer) is reported as AF_INET with the
+ * IPv4 addresses, like the packets on the wire. Every other transition, protocol or family
+ * counts NPV_CNT_FILTERED.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "lib/npv_event.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Written by userspace after load (mmapped .bss): true while npv_tcp_connect is attached. */
+volatile bool syn_sent_by_sockops;
+
+/* ICMP errors reported to SYN_SENT sockets, by socket cookie, until the socket leaves SYN_SENT
+ * (see closed_errno). LRU: an entry whose socket vanished unseen is eventually evicted.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __s32);
+} syn_sent_errors SEC(".maps");
+
+#define NPV_SO_EE_ORIGIN_ICMP 2
+#define NPV_SO_EE_ORIGIN_ICMP6 3
+
+/* The errno of the ICMP error at the head of @sk's error queue (tcp_v4_err queues the ICMP
+ * errors of a SYN_SENT socket there), or 0.
+ */
+static __always_inline int queued_icmp_errno(const struct sock *sk)
+{
+	struct sock_exterr_skb *serr;
+	struct sk_buff *skb;
+	__u8 origin;
+
+	if (!BPF_CORE_READ(sk, sk_error_queue.qlen))
+		return 0;
+	skb = BPF_CORE_READ(sk, sk_error_queue.next);
+	if (!skb)
+		return 0;
+	serr = (void *)skb + bpf_core_field_offset(struct sk_buff, cb);
+	origin = BPF_CORE_READ(serr, ee.ee_origin);
+	if (origin != NPV_SO_EE_ORIGIN_ICMP && origin != NPV_SO_EE_ORIGIN_ICMP6)
+		return 0;
+	return BPF_CORE_READ(serr, ee.ee_errno);
+}
+
+/* The error a SYN_SENT socket holds now: sk_err, else the soft error, else a queued ICMP error. */
+static __always_inline int pending_errno(const struct sock *sk)
+{
+	int err = BPF_CORE_READ(sk, sk_err);
+
+	if (!err)
+		err = BPF_CORE_READ(sk, sk_err_soft);
+	if (!err)
+		err = queued_icmp_errno(sk);
+	return err;
+}
+
+/* Why a SYN_SENT socket closed: what it holds now, else the ICMP error recorded when it was
+ * reported (the application may have consumed it since). Forgets the recorded error.
+ */
+static __always_inline int closed_errno(const struct sock *sk, __u64 cookie)
+{
+	int err = pending_errno(sk);
+	__s32 *reported;
+
+	if (!err) {
+		reported = bpf_map_lookup_elem(&syn_sent_errors, &cookie);
+		if (reported)
+			err = *reported;
+	}
+	bpf_map_delete_elem(&syn_sent_errors, &cookie);
+	return err;
+}
+
+static __always_inline bool is_v4mapped_peer(const struct sock *sk)
+{
+	__u32 w[3];
+
+	if (bpf_core_read(w, sizeof(w), &sk->__sk_common.skc_v6_daddr))
+		return false;
+	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0xffff);
+}
+
+/* Fills netns, family, addresses and ports of @e from @sk (AF_INET or AF_INET6, checked by the
+ * caller); the cookie is filled by the caller (the helper's argument differs per program type).
+ * @swap puts the socket's remote end in s (server side: the first packet came from the client).
+ */
+static __always_inline void fill_from_sock(struct npv_event *e, const struct sock *sk, bool swap)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	__u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	__u8 *local = swap ? e->daddr : e->saddr;
+	__u8 *remote = swap ? e->saddr : e->daddr;
+
+	/* on SYN_SENT -> CLOSE the port is already released (inet_num = 0); inet_sport remains */
+	if (!lport)
+		lport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+
+	if (family == NPV_AF_INET6 && !is_v4mapped_peer(sk)) {
+		bpf_core_read(local, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(remote, 16, &sk->__sk_common.skc_v6_daddr);
+	} else {
+		family = NPV_AF_INET;
+		bpf_core_read(local, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(remote, 4, &sk->__sk_common.skc_daddr);
+	}
+	e->family = family;
+	e->protocol = IPPROTO_TCP;
+	e->sport = swap ? rport : lport;
+	e->dport = swap ? lport : rport;
+	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+static __always_inline bool is_inet_tcp(const struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP &&
+	       (family == NPV_AF_INET || family == NPV_AF_INET6);
+}
+
+SEC("sockops")
+int npv_tcp_connect(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *bsk;
+	struct tcp_sock *tp;
+	struct npv_event *e;
+
+	/* sock_ops runs for many callbacks; only the active open is ours */
+	if (skops->op != BPF_SOCK_OPS_TCP_CONNECT_CB)
+		goto filtered;
+	bsk = skops->sk;
+	if (!bsk)
+		goto filtered;
+	tp = bpf_skc_to_tcp_sock(bsk);
+	if (!tp || !is_inet_tcp((struct sock *)tp))
+		goto filtered;
+
+	e = npv_event_reserve(NPV_EV_TCP_SYN_SENT);
+	if (!e)
+		return 1;
+	fill_from_sock(e, (struct sock *)tp, false);
+	e->cookie = bpf_get_socket_cookie(skops);
+	npv_event_submit(e);
+	return 1; /* never affects the connection */
+
+filtered:
+	npv_count(NPV_CNT_FILTERED);
+	return 1;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(npv_inet_sock_set_state, const struct sock *sk, int oldstate, int newstate)
+{
+	struct npv_event *e;
+	bool swap = false;
+	__u8 type;
+
+	if (!is_inet_tcp(sk))
+		goto filtered;
+
+	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT && !syn_sent_by_sockops) {
+		type = NPV_EV_TCP_SYN_SENT;
+	} else if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
+		type = NPV_EV_TCP_ESTABLISHED;
+	} else if (oldstate == TCP_SYN_SENT && newstate == TCP_CLOSE) {
+		type = NPV_EV_TCP_CLOSED;
+	} else if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
+		type = NPV_EV_TCP_ACCEPTED;
+		swap = true;
+	} else {
+		goto filtered;
+	}
+
+	e = npv_event_reserve(type);
+	if (!e)
+		return 0;
+	fill_from_sock(e, sk, swap);
+	e->cookie = bpf_get_socket_cookie((void *)sk);
+	if (type == NPV_EV_TCP_CLOSED)
+		e->sk_err = closed_errno(sk, e->cookie);
+	else if (type == NPV_EV_TCP_ESTABLISHED)
+		bpf_map_delete_elem(&syn_sent_errors, &e->cookie);
+	npv_event_submit(e);
+	return 0;
+
+filtered:
+	npv_count(NPV_CNT_FILTERED);
+	return 0;
+}
+
+/* Records the ICMP error of a SYN_SENT socket when it is reported, before the application can
+ * consume it (SO_ERROR clears the soft error, MSG_ERRQUEUE dequeues the queued one). Emits nothing.
+ */
+SEC("tp_btf/inet_sk_error_report")
+int BPF_PROG(npv_inet_sk_error_report, const struct sock *sk)
+{
+	__u64 cookie;
+	__s32 err;
+
+	if (is_inet_tcp(sk) && BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_SYN_SENT) {
+		err = pending_errno(sk);
+		if (err) {
+			cookie = bpf_get_socket_cookie((void *)sk);
+			bpf_map_update_elem(&syn_sent_errors, &cookie, &err, BPF_ANY);
+		}
+	}
+	npv_count(NPV_CNT_FILTERED);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(npv_tcp_receive_reset, struct sock *sk)
+{
+	struct npv_event *e;
+
+	if (!is_inet_tcp(sk) || BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_SYN_SENT) {
+		npv_count(NPV_CNT_FILTERED);
+		return 0;
+	}
+	e = npv_event_reserve(NPV_EV_TCP_RST_RECEIVED);
+	if (!e)
+		return 0;
+	fill_from_sock(e, sk, false);
+	e->cookie = bpf_get_socket_cookie(sk);
+	npv_event_submit(e);
+	return 0;
+}

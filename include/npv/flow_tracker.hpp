@@ -1,0 +1,185 @@
+// FlowTracker: joins the kernel's per-event view of connections (npv_event, abi/flow_event.h)
+// into one ObservedFlow per connection attempt, with its outcome (established, refused, timeout,
+// delivered, dropped, ...), the pods at both ends and the drop reason that explains a failure.
+//
+// Pure userspace and deterministic: time is whatever the caller passes (CLOCK_MONOTONIC ns, the
+// clock of npv_event::ts_ns); the tracker never reads a clock. Not thread-safe: one consumer thread
+// feeds on_event() and calls take_completed().
+//
+// Joining rules (each branch in flow_tracker.cpp names its rule):
+//  1. Key. A flow is keyed by (src ip, src port, dst ip, dst port, protocol) in the direction of
+//     its first packet; the ABI orients every event that way, so both ends share the key. A DROP
+//     is looked up under its own key, then under the reversed key (a dropped reply, e.g. SYN-ACK).
+//  2. TCP client. SYN_SENT opens an attempt (client_seen). ESTABLISHED -> kEstablished.
+//     RST_RECEIVED marks a reset. CLOSED -> (a) reset seen: kRefused; (b) ECONNREFUSED without a
+//     reset (an ICMP port-unreachable, e.g. nftables `reject`): kUnreachable; (c) EHOSTUNREACH,
+//     ENETUNREACH, EHOSTDOWN, ENETDOWN, EACCES, EPERM: kUnreachable; (d) 0 or ETIMEDOUT: kTimeout
+//     (no answer); (e) any other error: kUnreachable (failed locally, sk_err tells why).
+//     The client's outcome is authoritative once known.
+//  3. TCP server. ACCEPTED sets server_seen; without a client outcome the flow is kEstablished
+//     (a flow seen by the server only).
+//  4. Drops. A DROP joined to a flow records drop_reason (options.drop_reason_name, else the
+//     number; the first drop wins). For TCP it changes no outcome, it explains it (a kTimeout with
+//     a NETFILTER_DROP is a policy drop). For UDP it makes the flow kDropped unless delivered.
+//  5. UDP. UDP_SENT opens a flow (client_seen); UDP_DELIVERED -> kDelivered (server_seen; also
+//     without SENT: seen by the receiver only); a DROP -> kDropped; neither within udp_timeout
+//     of the first event -> kNotDelivered. Delivered wins over dropped (a retransmission got through).
+//  6. New attempt. SYN_SENT on a flow whose client already finished (ESTABLISHED/CLOSED), or
+//     UDP_SENT on a flow the client opened that already has an outcome, completes the old flow at
+//     once and opens a new one on the same key (port reuse, the next UDP dedup interval).
+//  7. Order. Events of one flow may arrive out of order (several ring buffers): first_ns/last_ns
+//     are the min/max of the events' ts_ns; an event of the other end merges into a flow whatever
+//     arrived first; a DROP that matches nothing is kept for `settle` as an orphan, and a flow
+//     opened later under its key or reversed key absorbs it. An orphan UDP drop then becomes a
+//     kDropped flow seen by neither end; an orphan TCP drop is discarded (counted in
+//     unmatched_drops: the ABI cannot tell a dropped SYN from a dropped SYN-ACK, so its direction
+//     is unknown).
+//  8. Emission. A flow with a known outcome is emitted by take_completed() once `settle` has
+//     passed since its last event, so late evidence joins it. A TCP attempt without an outcome is
+//     emitted as kTimeout once tcp_attempt_timeout has passed since its first event (and settle
+//     since its last); flush() emits every pending flow (attempts as kTimeout/kNotDelivered).
+//  9. Memory. At most max_flows flows are pending; opening one more evicts the least recently
+//     updated: emitted with what is known if it has an outcome, else discarded (both counted).
+// 10. Attribution. src_pod/dst_pod are resolved by IP (ClusterState::find_pod_by_ip) when the flow
+//     is emitted; unknown IPs stay IPs. Client events (SYN_SENT, ESTABLISHED, RST_RECEIVED,
+//     CLOSED, UDP_SENT) carry src_netns; ACCEPTED and UDP_DELIVERED carry dst_netns.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "npv/abi/flow_event.h"
+#include "npv/cidr.hpp"
+#include "npv/model.hpp"
+#include "npv/port.hpp"
+
+namespace npv {
+
+enum class Outcome : std::uint8_t {
+  kEstablished,   // TCP: handshake completed (client ESTABLISHED or server ACCEPTED)
+  kRefused,       // TCP: the client received a RST
+  kTimeout,       // TCP: no answer (dropped, or no route that answers)
+  kUnreachable,   // TCP: an ICMP error or a local error (ECONNREFUSED without RST, EHOSTUNREACH, EPERM, ...)
+  kDelivered,     // UDP: delivered to a socket
+  kDropped,       // UDP: dropped with a kernel drop reason
+  kNotDelivered,  // UDP: sent, neither delivered nor seen dropped within udp_timeout
+};
+
+// "established", "refused", "timeout", "unreachable", "delivered", "dropped", "not_delivered".
+const char* to_string(Outcome o);
+
+struct ObservedFlow {
+  IpAddr src, dst;  // direction of the first packet: client -> server, sender -> receiver
+  std::uint16_t src_port = 0, dst_port = 0;
+  Protocol proto = Protocol::kTCP;
+  std::optional<PodId> src_pod, dst_pod;  // ids in the ClusterState given to the tracker
+  Outcome outcome = Outcome::kTimeout;
+  std::string drop_reason;  // empty: no drop seen; else a kernel drop reason name or number
+  bool client_seen = false;  // an event from the client / sender side
+  bool server_seen = false;  // an event from the server / receiver side
+  int sk_err = 0;            // TCP CLOSED: the socket error, else 0
+  std::uint32_t src_netns = 0, dst_netns = 0;  // netns inode numbers, 0 if unknown
+  std::uint64_t first_ns = 0, last_ns = 0;     // ts_ns of the first and last joined events
+};
+
+struct TrackerOptions {
+  std::chrono::nanoseconds settle{std::chrono::milliseconds{250}};  // quiet time before emission
+  std::chrono::nanoseconds udp_timeout{std::chrono::seconds{1}};    // SENT, no outcome: kNotDelivered
+  std::chrono::nanoseconds tcp_attempt_timeout{std::chrono::seconds{30}};  // no outcome: kTimeout
+  std::size_t max_flows = 65536;  // pending flows (0 is treated as 1)
+  std::function<std::string(std::uint32_t)> drop_reason_name;  // kernel drop reason -> name; may be empty
+};
+
+struct TrackerStats {
+  std::uint64_t events = 0;             // events passed to on_event()
+  std::uint64_t ignored_events = 0;     // unknown type, family or protocol; contradicting a finished client
+  std::uint64_t flows_emitted = 0;
+  std::uint64_t evicted = 0;            // pending flows pushed out by max_flows (emitted or discarded)
+  std::uint64_t evicted_discarded = 0;  // of those, discarded because their outcome was unknown
+  std::uint64_t unmatched_drops = 0;    // TCP drops that joined no flow within settle
+  std::size_t pending = 0;              // flows pending now
+};
+
+// The 5-tuple of an event, decoded from the ABI (family AF_INET 2 / AF_INET6 10; IPPROTO_TCP,
+// IPPROTO_UDP, IPPROTO_SCTP). nullopt for any other family or protocol.
+struct FlowTuple {
+  IpAddr src, dst;
+  std::uint16_t src_port = 0, dst_port = 0;
+  Protocol proto = Protocol::kTCP;
+
+  FlowTuple reversed() const { return {dst, src, dst_port, src_port, proto}; }
+  bool operator==(const FlowTuple&) const = default;
+};
+std::optional<FlowTuple> decode_tuple(const npv_event& ev);
+
+class FlowTracker {
+ public:
+  // `cluster` may be null (no attribution); otherwise it must outlive the tracker and stay
+  // unchanged while the tracker uses it.
+  FlowTracker(const ClusterState* cluster, TrackerOptions options);
+
+  void on_event(const npv_event& ev);
+  // Flows that are complete at `now_ns` (rule 8), plus any completed early (rules 6, 9); ordered
+  // by first_ns.
+  std::vector<ObservedFlow> take_completed(std::uint64_t now_ns);
+  // Every pending flow, whatever its age (shutdown); ordered by first_ns.
+  std::vector<ObservedFlow> flush();
+  TrackerStats stats() const;
+
+ private:
+  struct TupleHash {
+    std::size_t operator()(const FlowTuple& t) const;
+  };
+  struct Entry {
+    FlowTuple key;
+    ObservedFlow flow;
+    std::optional<Outcome> client_outcome;  // from ESTABLISHED / CLOSED
+    bool reset_seen = false;
+    bool delivered = false;
+    bool dropped = false;
+    std::multimap<std::uint64_t, FlowTuple>::iterator due;  // in due_
+  };
+  using Lru = std::list<Entry>;  // front: most recently updated
+
+  Lru::iterator find(const FlowTuple& key);  // lru_.end() when absent
+  // Inserts a new flow at the LRU front, adopting an orphan drop under the reversed key (rule 7)
+  // and evicting the LRU back when full (rule 9).
+  Lru::iterator open(const FlowTuple& key, std::uint64_t ts_ns);
+  // After a change: widens first_ns/last_ns, moves to the LRU front, recomputes the deadline.
+  void touch(Lru::iterator it, std::uint64_t ts_ns);
+  void record_drop(Entry& e, std::uint32_t reason);
+  std::optional<Outcome> known_outcome(const Entry& e) const;
+  std::uint64_t deadline(const Entry& e) const;
+  // Removes the flow. Emits it into ready_ if its outcome is known or, when `expired`, can be
+  // concluded (kTimeout / kNotDelivered); returns whether it was emitted.
+  bool complete(Lru::iterator it, bool expired);
+  std::vector<ObservedFlow> take_ready();
+
+  const ClusterState* cluster_;
+  TrackerOptions options_;
+  Lru lru_;
+  std::unordered_map<FlowTuple, Lru::iterator, TupleHash> index_;
+  std::multimap<std::uint64_t, FlowTuple> due_;  // deadline (ns) -> key, for take_completed()
+  std::vector<ObservedFlow> ready_;              // emitted, not yet returned
+  TrackerStats stats_;
+};
+
+// JSON, one object per flow (stable schema): {"src": "10.0.0.1", "src_port": 40000,
+// "dst": "10.0.0.2", "port": "80/TCP", "protocol": "TCP", "outcome": "established",
+// "drop_reason": null | "NETFILTER_DROP", "src_pod": "ns/name" | null, "dst_pod": "ns/name" | null,
+// "client_seen": bool, "server_seen": bool}. Pod names come from `cluster` (null: all null).
+nlohmann::json flow_to_json(const ObservedFlow& flow, const ClusterState* cluster);
+// One human line: "prod/frontend (10.0.0.1:40000) -> prod/backend (10.0.0.2) 8080/TCP established",
+// then " (drop: NETFILTER_DROP)" and " [server only]" / " [drop only]" when they apply.
+std::string flow_to_text(const ObservedFlow& flow, const ClusterState* cluster);
+
+}  // namespace npv

@@ -1,0 +1,90 @@
+// The eBPF flow observer: loads npv's BPF programs (bpf/) and delivers their events.
+//
+// Three independent hook groups, each its own BPF object with its own ring buffer and counters:
+//   tcp    tp_btf/inet_sock_set_state + tp_btf/tcp_receive_reset: TCP attempts and outcomes
+//   drops  tp_btf/kfree_skb: packets dropped by netfilter / tc (policy datapaths)
+//   udp    cgroup_skb egress + ingress on the cgroup v2 root: UDP sent / delivered, deduplicated
+// Events are struct npv_event (include/npv/abi/flow_event.h, which defines the direction of
+// saddr/daddr for each event type).
+//
+// A group that cannot load or attach on this kernel is left out and named in degraded(); the
+// others run. A group that runs with less than it should (no sockops: SYN_SENT may lack the local
+// port; a kernel before 6.3: UDP events carry no netns) is named there too.
+// start() fails (Errc::kEnvironment, exit code 3) only when nothing can run.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "npv/abi/flow_event.h"
+#include "npv/error.hpp"
+
+namespace npv {
+
+struct ObserverOptions {
+  // Size of each group's ring buffer. Rounded up to a power of two of at least one page (4096
+  // bytes, the minimum the kernel accepts).
+  std::size_t ring_buffer_bytes = 1 << 22;
+  // UDP: at most one UDP_SENT / UDP_DELIVERED per 5-tuple and direction per interval.
+  std::chrono::milliseconds udp_dedup{1000};
+  bool tcp = true;
+  bool drops = true;
+  bool udp = true;
+};
+
+enum class ObserverGroup { kTcp, kDrops, kUdp };
+
+// Sums over all CPUs of the kernel-side counters (enum npv_counter); they only grow.
+// Every hook hit that passed the in-kernel filter is exactly one of emitted or lost.
+struct ObserverCounters {
+  std::uint64_t emitted = 0;   // events written to a ring buffer
+  std::uint64_t lost = 0;      // ring buffer full: event dropped (and counted) in the kernel
+  std::uint64_t filtered = 0;  // hook hits that the in-kernel filter turned into no event
+};
+
+// Owns every kernel object it creates (BPF objects, links, ring buffers); destroying or
+// moving-from it detaches and frees them. Not thread-safe: use one Observer from one thread
+// (counters() and drop_reason_name() may be called between polls).
+class Observer {
+ public:
+  // Opens, configures, loads and attaches the enabled groups. Logs each degraded group once.
+  static Result<Observer> start(const ObserverOptions& options = {});
+
+  Observer(Observer&&) noexcept;
+  Observer& operator=(Observer&&) noexcept;
+  Observer(const Observer&) = delete;
+  Observer& operator=(const Observer&) = delete;
+  ~Observer();
+
+  // Waits up to `timeout` for events and calls on_event for each one available (from all
+  // groups), on the calling thread. Returns the number of events consumed, or a negative errno;
+  // a wait interrupted by a signal (EINTR) returns 0. An exception thrown by on_event stops the
+  // poll and propagates (the event that threw counts as consumed).
+  int poll(std::chrono::milliseconds timeout, const std::function<void(const npv_event&)>& on_event);
+
+  // Total over the running groups, or of one group (zeros if it is not running).
+  ObserverCounters counters() const;
+  ObserverCounters counters(ObserverGroup group) const;
+
+  bool running(ObserverGroup group) const;
+  // One line per group that was enabled but could not run, e.g.
+  // "udp: cgroup_skb attach failed: Operation not permitted", and per partial degradation of a
+  // running group. Empty on a fully capable machine. Each line was logged once (warn) by start().
+  const std::vector<std::string>& degraded() const;
+
+  // The name of an enum skb_drop_reason value on the running kernel, without the
+  // SKB_DROP_REASON_ prefix ("NETFILTER_DROP"); "UNKNOWN(<n>)" if the kernel has no such value.
+  std::string drop_reason_name(std::uint32_t value) const;
+
+ private:
+  struct Impl;
+  explicit Observer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace npv
