@@ -52,7 +52,7 @@ void ClusterState::finalize() {
     pod_namespace_[i] = namespace_by_name_.at(pods[i].ns);
     // hostNetwork pods share the node's IP; an IP identifies them only if nothing else has it.
     if (pods[i].host_network) continue;
-    for (const auto& ip : pods[i].ips) pod_by_ip_.emplace(ip.to_string(), i);
+    for (const auto& ip : pods[i].ips) pod_by_ip_.emplace(ip, i);
   }
 }
 
@@ -63,9 +63,15 @@ std::optional<PodId> ClusterState::find_pod(std::string_view ref) const {
 }
 
 std::optional<PodId> ClusterState::find_pod_by_ip(const IpAddr& ip) const {
-  auto it = pod_by_ip_.find(ip.to_string());
+  auto it = pod_by_ip_.find(ip);
   if (it == pod_by_ip_.end()) return std::nullopt;
   return it->second;
+}
+
+std::size_t ClusterState::IpHash::operator()(const IpAddr& ip) const noexcept {
+  std::uint64_t h = 1469598103934665603ULL ^ ip.family;  // FNV-1a over the address bytes
+  for (auto b : ip.bytes) h = (h ^ b) * 1099511628211ULL;
+  return static_cast<std::size_t>(h);
 }
 
 std::optional<NamespaceId> ClusterState::find_namespace(std::string_view name) const {

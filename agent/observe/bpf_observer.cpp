@@ -1,4 +1,5 @@
 // Observer: open -> set rodata and map sizes -> load -> attach, one BPF object per hook group.
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -46,6 +47,7 @@ const char* group_name(ObserverGroup group) {
 struct Group {
   ObserverGroup id = ObserverGroup::kTcp;
   std::unique_ptr<void, void (*)(void*)> skel{nullptr, nullptr};
+  const bpf_object* object = nullptr;
   const bpf_map* events = nullptr;
   const bpf_map* counters = nullptr;
 };
@@ -86,6 +88,7 @@ std::expected<Group, GroupFailure> start_group(ObserverGroup id, __u32 ring_byte
 
   Group group;
   group.id = id;
+  group.object = skel->obj;
   group.events = skel->maps.events;
   group.counters = skel->maps.npv_counters;
   group.skel = {skel.release(), [](void* p) { Skel::destroy(static_cast<Skel*>(p)); }};
@@ -318,6 +321,23 @@ ObserverCounters Observer::counters(ObserverGroup group) const {
 }
 
 bool Observer::running(ObserverGroup group) const { return impl_ && impl_->find(group) != nullptr; }
+
+std::vector<ProgramStats> Observer::program_stats() const {
+  std::vector<ProgramStats> out;
+  if (!impl_) return out;
+  for (const Group& group : impl_->groups) {
+    bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, group.object) {
+      const int fd = bpf_program__fd(prog);
+      if (fd < 0) continue;  // not loaded (autoload off)
+      bpf_prog_info info{};
+      __u32 len = sizeof(info);
+      if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) continue;
+      out.push_back({group.id, bpf_program__name(prog), info.run_cnt, info.run_time_ns});
+    }
+  }
+  return out;
+}
 
 const std::vector<std::string>& Observer::degraded() const {
   static const std::vector<std::string> kNone;

@@ -113,7 +113,10 @@ class ClusterState {
 
  private:
   std::unordered_map<std::string, PodId> pod_by_ref_;
-  std::unordered_map<std::string, PodId> pod_by_ip_;
+  struct IpHash {
+    std::size_t operator()(const IpAddr& ip) const noexcept;
+  };
+  std::unordered_map<IpAddr, PodId, IpHash> pod_by_ip_;
   std::unordered_map<std::string, NamespaceId> namespace_by_name_;
   std::vector<NamespaceId> pod_namespace_;
 };

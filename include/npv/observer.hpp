@@ -47,6 +47,15 @@ struct ObserverCounters {
   std::uint64_t filtered = 0;  // hook hits that the in-kernel filter turned into no event
 };
 
+// The kernel's run statistics of one loaded BPF program (struct bpf_prog_info). They only grow
+// while the sysctl kernel.bpf_stats_enabled is 1 (off by default: timing every run has a cost).
+struct ProgramStats {
+  ObserverGroup group = ObserverGroup::kTcp;
+  std::string name;               // the program's function name in bpf/, e.g. "npv_kfree_skb"
+  std::uint64_t run_cnt = 0;      // invocations
+  std::uint64_t run_time_ns = 0;  // total time spent in the program
+};
+
 // Owns every kernel object it creates (BPF objects, links, ring buffers); destroying or
 // moving-from it detaches and frees them. Not thread-safe: use one Observer from one thread
 // (counters() and drop_reason_name() may be called between polls).
@@ -72,6 +81,9 @@ class Observer {
   ObserverCounters counters(ObserverGroup group) const;
 
   bool running(ObserverGroup group) const;
+  // One entry per loaded program of the running groups (a program whose info the kernel does not
+  // give is left out), in group then object order.
+  std::vector<ProgramStats> program_stats() const;
   // One line per group that was enabled but could not run, e.g.
   // "udp: cgroup_skb attach failed: Operation not permitted", and per partial degradation of a
   // running group. Empty on a fully capable machine. Each line was logged once (warn) by start().
