@@ -28,5 +28,6 @@ int report(const Error& error);
 RunFn register_matrix(CLI::App& app);
 RunFn register_explain(CLI::App& app);
 RunFn register_observe(CLI::App& app);
+RunFn register_lab(CLI::App& app);
 
 }  // namespace npv::cli

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   add(npv::cli::register_matrix(app));
   add(npv::cli::register_explain(app));
   add(npv::cli::register_observe(app));
+  add(npv::cli::register_lab(app));
 
   try {
     app.parse(argc, argv);

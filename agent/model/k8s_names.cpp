@@ -1,5 +1,7 @@
 #include "model/k8s_names.hpp"
 
+#include "npv/model.hpp"
+
 namespace npv::detail {
 
 namespace {
@@ -50,3 +52,28 @@ bool is_qualified_name(std::string_view s) {
 bool is_label_value(std::string_view s) { return s.empty() || is_name_part(s); }
 
 }  // namespace npv::detail
+
+namespace npv {
+
+bool is_rfc3339_utc(std::string_view s) {
+  // YYYY-MM-DDTHH:MM:SSZ: digits everywhere but the five separators and the final Z.
+  if (s.size() != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z') {
+    return false;
+  }
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18}) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  auto num = [&](std::size_t at, std::size_t len) {
+    int v = 0;
+    for (std::size_t i = at; i < at + len; ++i) v = v * 10 + (s[i] - '0');
+    return v;
+  };
+  const int year = num(0, 4), month = num(5, 2), day = num(8, 2);
+  if (month < 1 || month > 12 || day < 1) return false;
+  static constexpr int kDays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (day > kDays[month - 1] || (month == 2 && day == 29 && !leap)) return false;
+  return num(11, 2) <= 23 && num(14, 2) <= 59 && num(17, 2) <= 59;
+}
+
+}  // namespace npv

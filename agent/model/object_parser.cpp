@@ -396,6 +396,13 @@ NetworkPolicy parse_network_policy(const json& obj) {
   NetworkPolicy pol;
   pol.ns = meta.ns;
   pol.name = meta.name;
+  if (const json* ts = member(obj["metadata"], "creationTimestamp")) {
+    pol.creation_timestamp = want_string(*ts, "metadata.creationTimestamp");
+    if (!is_rfc3339_utc(pol.creation_timestamp)) {
+      fail("metadata.creationTimestamp", "\"" + pol.creation_timestamp +
+                                             "\" is not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ)");
+    }
+  }
   const json* spec = member(obj, "spec");
   if (!spec) fail("spec", "required");
   want_object(*spec, "spec");

@@ -86,10 +86,17 @@ struct NetworkPolicy {
   bool affects_egress = false;
   std::vector<PolicyRule> ingress;
   std::vector<PolicyRule> egress;
+  // metadata.creationTimestamp as the API server writes it ("2026-11-23T15:00:00Z", see
+  // is_rfc3339_utc), or empty when the manifest has none.
+  std::string creation_timestamp;
   Origin origin;
 
   std::string ref() const { return ns + "/" + name; }
 };
+
+// True for an RFC 3339 time in UTC with whole seconds, "YYYY-MM-DDTHH:MM:SSZ" (a real calendar
+// date), the form Kubernetes writes timestamps in. Such strings order as the times they denote.
+bool is_rfc3339_utc(std::string_view text);
 
 using PodId = std::uint32_t;
 using NamespaceId = std::uint32_t;
