@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config git time
+  build-essential cmake ninja-build pkg-config git time jq
   libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # libFuzzer for the loader fuzz test: clang 14 cannot compile libstdc++ 12's <expected>.
