@@ -58,7 +58,7 @@ struct ProgramStats {
 
 // Owns every kernel object it creates (BPF objects, links, ring buffers); destroying or
 // moving-from it detaches and frees them. Not thread-safe: use one Observer from one thread
-// (counters() and drop_reason_name() may be called between polls).
+// (counters(), program_stats() and drop_reason_name() may be called between polls).
 class Observer {
  public:
   // Opens, configures, loads and attaches the enabled groups. Logs each degraded group once.

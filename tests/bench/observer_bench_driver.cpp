@@ -165,6 +165,40 @@ StormResult run_storm(StormKind kind, const LabPod& client, const IpAddr& dst, s
   return r;
 }
 
+Result<std::unique_ptr<AcceptServer>> AcceptServer::start(const LabPod& server, std::uint16_t port) {
+  std::unique_ptr<AcceptServer> s(new AcceptServer());
+  auto opened = run_in(server, [&]() -> Result<void> {
+    write_file("/proc/sys/net/core/somaxconn", "65535");  // this thread's (the pod's) namespace
+    s->listener_ = UniqueFd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    const int one = 1;
+    setsockopt(s->listener_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    const sockaddr_in any = v4_sockaddr(IpAddr{}, port);
+    if (!s->listener_ || bind(s->listener_.get(), reinterpret_cast<const sockaddr*>(&any), sizeof(any)) != 0 ||
+        listen(s->listener_.get(), 65535) != 0)
+      return make_error(Errc::kEnvironment, std::string("listener: ") + std::strerror(errno), errno);
+    return {};
+  });
+  if (!opened) return std::unexpected(opened.error());
+  AcceptServer* self = s.get();
+  s->thread_ = std::thread([self] {
+    for (;;) {
+      const int fd = accept4(self->listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd >= 0) {
+        close(fd);
+        self->accepted_.fetch_add(1, std::memory_order_relaxed);
+      } else if (errno != EINTR && errno != ECONNABORTED) {
+        return;  // EINVAL after shutdown()
+      }
+    }
+  });
+  return s;
+}
+
+AcceptServer::~AcceptServer() {
+  shutdown(listener_.get(), SHUT_RDWR);
+  if (thread_.joinable()) thread_.join();
+}
+
 Result<HeldConnections> HeldConnections::open(const LabPod& client, const LabPod& server, std::uint16_t port,
                                               std::uint64_t count) {
   auto listener = run_in(server, [&]() -> Result<UniqueFd> {
@@ -229,7 +263,8 @@ std::uint64_t listen_overflows(const LabPod& pod) {
 
 // ---- the consumer -------------------------------------------------------------------------------
 
-Consumer::Consumer(Observer& observer) : observer_(observer) {}
+Consumer::Consumer(Observer& observer, std::chrono::milliseconds batch_interval)
+    : observer_(observer), batch_interval_(batch_interval) {}
 Consumer::~Consumer() {
   if (thread_.joinable()) stop();
 }
@@ -265,14 +300,16 @@ void Consumer::run() {
       if (f.outcome == Outcome::kRefused) ++tally_.flows_refused;
     }
   };
-  // The loop of `npv observe` (agent/cli/cmd_observe.cpp).
+  // The loop of `npv observe` (agent/cli/cmd_observe.cpp), or the batched variant.
+  const bool batched = batch_interval_.count() > 0;
   while (!stop_.load()) {
-    const int n = observer_.poll(std::chrono::milliseconds(100), on_event);
+    const int n = observer_.poll(batched ? std::chrono::milliseconds(0) : std::chrono::milliseconds(100), on_event);
     if (n < 0) {
       tally_.poll_error = n;
       break;
     }
     take(tracker.take_completed(monotonic_ns()));
+    if (batched) std::this_thread::sleep_for(batch_interval_);
   }
   while (observer_.poll(std::chrono::milliseconds(50), on_event) > 0) {
   }
@@ -459,6 +496,16 @@ double foreign_cpu_share(const CpuSnapshot& a, const CpuSnapshot& b) {
   const double busy = static_cast<double>(b.busy_ticks - a.busy_ticks) * tick_ns;
   const double self = static_cast<double>(b.self_ns - a.self_ns);
   return std::clamp((busy - self) / total, 0.0, 1.0);
+}
+
+double wait_for_quiet(double max_share, std::chrono::seconds limit) {
+  const std::uint64_t deadline = monotonic_ns() + static_cast<std::uint64_t>(limit.count()) * 1'000'000'000ULL;
+  for (;;) {
+    const CpuSnapshot a = CpuSnapshot::take();
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    const double share = foreign_cpu_share(a, CpuSnapshot::take());
+    if (share < max_share || monotonic_ns() > deadline || g_interrupted.load()) return share;
+  }
 }
 
 }  // namespace npv::bench

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -54,6 +55,24 @@ enum class StormKind {
 StormResult run_storm(StormKind kind, const LabPod& client, const IpAddr& dst, std::uint16_t port,
                       std::uint16_t port2, std::uint64_t count, int threads);
 
+// A TCP listener in the server pod that accepts and closes, on a thread of its own (a blocking
+// accept4 loop). Unlike npv::tcp_listen (backlog SOMAXCONN, 4096) it raises the pod's
+// net.core.somaxconn and listens with a backlog of 65535: a storm that gets ahead of the accept
+// thread (other load on the machine) must not overflow the accept queue, since every dropped SYN
+// stalls its connect() for the 1 s SYN retransmission and ruins the rate.
+class AcceptServer {
+ public:
+  static Result<std::unique_ptr<AcceptServer>> start(const LabPod& server, std::uint16_t port);
+  ~AcceptServer();  // shuts the listener down (wakes accept4) and joins
+  std::uint64_t accepted() const { return accepted_.load(); }
+
+ private:
+  AcceptServer() = default;
+  UniqueFd listener_;
+  std::atomic<std::uint64_t> accepted_{0};
+  std::thread thread_;
+};
+
 // `count` established connections held open at both ends (client fds, accepted server fds), on a
 // listener of its own on `port` of the server pod. close_all() closes every client socket (FIN),
 // then every server socket: the teardown's state changes are the only TCP hook hits.
@@ -86,9 +105,15 @@ struct ConsumerTally {
 // Polls an Observer on a thread of its own into a FlowTracker and renders every completed flow as
 // `npv observe` does (flow_to_text; the line is discarded). The Observer must not be used by
 // anyone else between start() and stop().
+//
+// batch_interval 0: waits in poll() (up to 100 ms) like `npv observe`, so it is woken as soon as
+// an event arrives. Otherwise it never waits on the ring buffers: poll(0), then sleeps the
+// interval. The kernel then queues a reader wakeup only for the first record after each catch-up
+// (bpf_ringbuf_commit wakes when the record is the one the consumer stands at), the same as
+// submitting with BPF_RB_NO_WAKEUP and reading on a timer.
 class Consumer {
  public:
-  explicit Consumer(Observer& observer);
+  explicit Consumer(Observer& observer, std::chrono::milliseconds batch_interval = std::chrono::milliseconds(0));
   ~Consumer();
   void start();
   // Asks the thread to stop, lets it drain the ring buffers (until a 50 ms poll finds nothing)
@@ -98,6 +123,7 @@ class Consumer {
  private:
   void run();
   Observer& observer_;
+  std::chrono::milliseconds batch_interval_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
   ConsumerTally tally_;
@@ -170,5 +196,9 @@ struct CpuSnapshot {
 // Share of the machine's CPU capacity (0..1) used by anything but this process between a and b
 // (softirq time included in "this process", since it mostly serves the storm's packets).
 double foreign_cpu_share(const CpuSnapshot& a, const CpuSnapshot& b);
+
+// Waits until other processes use less than `max_share` of the machine over a 250 ms window, for
+// at most `limit`. Returns the share of the last window (the caller goes ahead either way).
+double wait_for_quiet(double max_share, std::chrono::seconds limit);
 
 }  // namespace npv::bench

@@ -1,7 +1,13 @@
 // Per-program BPF run time, split into emitting and filtered hits (observer_bench_stats.hpp).
 #include "observer_bench_stats.hpp"
 
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 namespace npv::bench {
 
@@ -62,10 +68,12 @@ std::vector<ProgramDelta> program_deltas(const std::vector<ProgramStats>& before
   return out;
 }
 
-std::vector<ProgramFit> fit_programs(const std::vector<VariantStats>& variants) {
+std::vector<ProgramFit> fit_programs(const std::vector<VariantStats>& variants, bool live,
+                                     const std::vector<ProgramFit>* filtered_from) {
   std::map<std::string, std::vector<const ProgramDelta*>> by_name;
   std::vector<std::string> order;
   for (const VariantStats& v : variants) {
+    if (v.live != live) continue;
     for (const ProgramDelta& d : v.programs) {
       if (!by_name.contains(d.name)) order.push_back(d.name);
       by_name[d.name].push_back(&d);
@@ -92,6 +100,20 @@ std::vector<ProgramFit> fit_programs(const std::vector<VariantStats>& variants) 
     }
     f.min_fraction = std::min_element(points.begin(), points.end())->first;
     f.max_fraction = std::max_element(points.begin(), points.end())->first;
+    const ProgramFit* known = nullptr;
+    if (filtered_from) {
+      for (const ProgramFit& k : *filtered_from)
+        if (k.name == name && k.filtered_ns) known = &k;
+    }
+    if (known) {
+      f.filtered_ns = known->filtered_ns;
+      if (f.emitting > 0) {
+        const double filtered_time = static_cast<double>(f.hits - f.emitting) * *f.filtered_ns;
+        f.emitting_ns = (static_cast<double>(time) - filtered_time) / static_cast<double>(f.emitting);
+      }
+      fits.push_back(f);
+      continue;
+    }
     double mean_e = 0, mean_t = 0;
     for (auto [e, t] : points) mean_e += e, mean_t += t;
     mean_e /= static_cast<double>(points.size());
@@ -113,6 +135,29 @@ std::vector<ProgramFit> fit_programs(const std::vector<VariantStats>& variants) 
   return fits;
 }
 
+Result<double> bpf_stats_floor_ns() {
+  bpf_insn insns[2] = {};
+  insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K;  // r0 = 0
+  insns[0].dst_reg = BPF_REG_0;
+  insns[1].code = BPF_JMP | BPF_EXIT;
+  const int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "npvb_empty", "GPL", insns, 2, nullptr);
+  if (fd < 0) return make_error(Errc::kEnvironment, std::string("load an empty program: ") + std::strerror(-fd), -fd);
+  unsigned char packet[64] = {};
+  bpf_test_run_opts run{};
+  run.sz = sizeof(run);
+  run.data_in = packet;
+  run.data_size_in = sizeof(packet);
+  run.repeat = 1'000'000;
+  bpf_prog_info info{};
+  __u32 len = sizeof(info);
+  int err = bpf_prog_test_run_opts(fd, &run);
+  if (err == 0) err = bpf_obj_get_info_by_fd(fd, &info, &len);
+  close(fd);
+  if (err != 0) return make_error(Errc::kEnvironment, std::string("test run: ") + std::strerror(-err), -err);
+  if (info.run_cnt == 0) return make_error(Errc::kEnvironment, "no run counted (kernel.bpf_stats_enabled is 0?)");
+  return static_cast<double>(info.run_time_ns) / static_cast<double>(info.run_cnt);
+}
+
 nlohmann::json to_json(const VariantStats& v) {
   nlohmann::json programs = nlohmann::json::array();
   for (const ProgramDelta& d : v.programs) {
@@ -125,6 +170,7 @@ nlohmann::json to_json(const VariantStats& v) {
                         {"ns_per_hit", d.ns_per_hit()}});
   }
   return {{"name", v.name},
+          {"consumer", v.live ? "live" : "deferred"},
           {"description", v.description},
           {"operations", v.storm.attempts},
           {"unexpected", v.storm.unexpected},

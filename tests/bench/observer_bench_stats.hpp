@@ -15,6 +15,13 @@
 //   ns_per_hit(e) = filtered_ns + (emitting_ns - filtered_ns) * e
 // so filtered_ns is the line at e = 0 and emitting_ns at e = 1. A program seen at only one e
 // gives only that end (e = 0 or 1) or only a mean.
+//
+// Two modes, each with its own Observer: live (the consumer polls during the storm, as `npv
+// observe` does) and deferred (the consumer drains after the storm, from a ring buffer sized to
+// hold it all). They differ in one thing: bpf_ringbuf_submit() queues an irq_work to wake the
+// reader whenever the record it commits is the one the consumer waits at, i.e. whenever the
+// consumer has caught up - nearly every event with a live consumer, once per storm deferred.
+// Their difference is the cost of those wakeups, charged to the hook that emitted.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +45,7 @@ struct ProgramDelta {
 };
 
 struct VariantStats {
+  bool live = true;         // consumer polling during the storm; false: it drains afterwards
   std::string name;         // "accept", "refused", "udp", "teardown"
   std::string description;  // one line
   StormResult storm;
@@ -64,7 +72,19 @@ struct ProgramFit {
 };
 inline constexpr std::uint64_t kMinHits = 200;
 
-std::vector<ProgramFit> fit_programs(const std::vector<VariantStats>& variants);
+// Fits the variants of one mode (live or deferred consumer). With `filtered_from` (the deferred
+// fits), a program's filtered cost is taken from there - a filtered hit never touches the ring
+// buffer, so it costs the same in both modes - and its emitting cost is what remains of its
+// total time over all variants of this mode, per emitting hit: (T - F * filtered) / E. The live
+// mode uses this: how often a live consumer has to be woken varies with the variant, which makes
+// a straight-line fit of its variants unreliable.
+std::vector<ProgramFit> fit_programs(const std::vector<VariantStats>& variants, bool live,
+                                     const std::vector<ProgramFit>* filtered_from = nullptr);
+
+// What bpf_stats reports for an empty program ("r0 = 0; exit") run 1,000,000 times through
+// BPF_PROG_TEST_RUN: the floor of the measurement itself on this machine (the clock reads around
+// each run). Needs kernel.bpf_stats_enabled=1. An error message if it cannot be measured.
+Result<double> bpf_stats_floor_ns();
 
 nlohmann::json to_json(const VariantStats& v);
 nlohmann::json to_json(const ProgramFit& f);

@@ -248,7 +248,7 @@ TEST_F(ObserverTest, TinyRingBufferCountsEveryLostEvent) {
     EXPECT_GT(c.lost, 0u);
     // Other TCP activity on the machine (seen, or lost in the full ring) adds events: measure again.
     const bool exact = foreign == 0 && c.emitted + c.lost == 3u * kConnections;
-    if (!exact && attempt < 3) continue;
+    if (!exact && attempt < 5) continue;
     EXPECT_EQ(foreign, 0u) << "other TCP connections on this machine kept the count from being exact";
     EXPECT_EQ(c.emitted + c.lost, 3u * kConnections);
     break;
