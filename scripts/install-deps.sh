@@ -13,6 +13,8 @@ packages=(
   libbpf-dev bpftool libelf-dev zlib1g-dev
   # The netns lab (agent/lab): `ip netns`, veth, bridge; nftables rulesets inside the lab.
   iproute2 nftables
+  # Peer baseline of the observer benchmark (tests/bench/npv_observer_bench).
+  bpftrace
 )
 
 missing=()

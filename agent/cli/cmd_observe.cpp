@@ -28,12 +28,6 @@ struct ObserveOptions {
   bool no_tcp = false, no_drops = false, no_udp = false;
 };
 
-std::uint64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
 void print_flows(const std::vector<ObservedFlow>& flows, const ClusterState* cluster, const ObserveOptions& opt,
                  const nlohmann::json& degraded) {
   for (const auto& f : flows) {

@@ -1,6 +1,5 @@
 #include "lab/lab_observation.hpp"
 
-#include <time.h>
 
 #include <cerrno>
 #include <cstring>
@@ -9,12 +8,6 @@ namespace npv::lab {
 namespace {
 
 constexpr std::chrono::milliseconds kPollInterval{20};
-
-std::uint64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of npv_event::ts_ns
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
-}
 
 }  // namespace
 

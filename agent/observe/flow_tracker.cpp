@@ -2,6 +2,8 @@
 // each branch below names the rule it implements.
 #include "npv/flow_tracker.hpp"
 
+#include <time.h>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -12,6 +14,12 @@
 #include <utility>
 
 namespace npv {
+
+std::uint64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
+}
 
 namespace {
 

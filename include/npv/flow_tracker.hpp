@@ -121,6 +121,10 @@ struct FlowTuple {
 };
 std::optional<FlowTuple> decode_tuple(const npv_event& ev);
 
+// Now on CLOCK_MONOTONIC, in ns: the clock of npv_event::ts_ns, and so the `now_ns` that
+// FlowTracker::take_completed() expects from its callers.
+std::uint64_t monotonic_ns();
+
 class FlowTracker {
  public:
   // `cluster` may be null (no attribution); otherwise it must outlive the tracker and stay

@@ -19,12 +19,6 @@ using std::chrono::milliseconds;
 
 constexpr char kPrefix[] = "npvo";
 
-std::uint64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
 class ObserveFlows : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -57,10 +51,10 @@ class ObserveFlows : public ::testing::Test {
 
   // Polls until a flow to server:port/proto from the client is emitted, or `timeout` passes.
   std::optional<ObservedFlow> flow_to(std::uint16_t port, Protocol proto, milliseconds timeout = milliseconds(3000)) {
-    const std::uint64_t deadline = now_ns() + static_cast<std::uint64_t>(timeout.count()) * 1'000'000;
-    while (now_ns() < deadline) {
+    const std::uint64_t deadline = monotonic_ns() + static_cast<std::uint64_t>(timeout.count()) * 1'000'000;
+    while (monotonic_ns() < deadline) {
       observer_->poll(milliseconds(50), [&](const npv_event& ev) { tracker_->on_event(ev); });
-      for (auto& f : tracker_->take_completed(now_ns())) {
+      for (auto& f : tracker_->take_completed(monotonic_ns())) {
         if (f.src == client_.v4 && f.dst == server_.v4 && f.dst_port == port && f.proto == proto) return f;
       }
     }
