@@ -1,0 +1,145 @@
+// The live verifier (live_verifier.hpp): rules L1-L8.
+#include "npv/live_verifier.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace npv {
+
+PolicySnapshot PolicySnapshot::compile(std::shared_ptr<const ClusterState> cluster, std::uint64_t generation,
+                                       std::uint64_t since_ns) {
+  PolicySnapshot s;
+  s.engine = std::make_shared<const PolicyEngine>(*cluster);
+  s.cluster = std::move(cluster);
+  s.generation = generation;
+  s.since_ns = since_ns;
+  return s;
+}
+
+const char* to_string(LiveStatus s) {
+  switch (s) {
+    case LiveStatus::kJudged: return "judged";
+    case LiveStatus::kNotSynced: return "not_synced";
+    case LiveStatus::kNotSubject: return "not_subject";
+    case LiveStatus::kInconclusive: return "inconclusive";
+  }
+  return "unknown";
+}
+
+Flow to_policy_flow(const ObservedFlow& flow, const ClusterState& cluster) {
+  auto endpoint = [&](const IpAddr& ip) {
+    Endpoint e = Endpoint::of_ip(ip);
+    e.pod = cluster.find_pod_by_ip(ip);
+    return e;
+  };
+  return Flow{endpoint(flow.src), endpoint(flow.dst), PortProto{flow.dst_port, flow.proto}};
+}
+
+std::vector<std::string> deciding_policies(const ClusterState& cluster, const Explanation& e, bool allowed) {
+  std::set<std::string> refs;
+  if (e.self) return {};
+  for (const DirectionVerdict* v : {&e.egress, &e.ingress}) {
+    if (allowed) {
+      for (const RuleRef& rule : v->allowed_by) refs.insert(cluster.policies[rule.policy].ref());
+    } else if (!v->allowed()) {
+      for (std::uint32_t id : v->isolating) refs.insert(cluster.policies[id].ref());
+    }
+  }
+  return {refs.begin(), refs.end()};
+}
+
+LiveVerifier::LiveVerifier(LiveVerifierOptions options) : options_(std::move(options)) {
+  if (options_.max_states == 0) options_.max_states = 1;
+}
+
+void LiveVerifier::update(PolicySnapshot snapshot, std::uint64_t now_ns) {
+  states_.push_back(std::move(snapshot));
+  // Keep a state while flows that started under it may still arrive: until `history` after it
+  // was replaced. The newest is always kept.
+  const auto history = static_cast<std::uint64_t>(options_.history.count());
+  while (states_.size() > 1) {
+    const std::uint64_t replaced_at = states_[1].since_ns;
+    if (states_.size() <= options_.max_states && replaced_at + history > now_ns) break;
+    states_.pop_front();
+  }
+}
+
+std::size_t LiveVerifier::state_at(std::uint64_t ts_ns) const {
+  // The last state with since_ns <= ts_ns; the oldest when the flow predates every kept state.
+  auto it = std::upper_bound(states_.begin(), states_.end(), ts_ns,
+                             [](std::uint64_t t, const PolicySnapshot& s) { return t < s.since_ns; });
+  return it == states_.begin() ? 0 : static_cast<std::size_t>(it - states_.begin()) - 1;
+}
+
+namespace {
+
+std::optional<FindingKind> finding_for(bool expected_allowed, Outcome outcome) {
+  const bool network_reached = reached(outcome);
+  if (!expected_allowed && network_reached) return FindingKind::kSilentNonEnforcement;  // L7
+  if (expected_allowed && !network_reached) return FindingKind::kUnexpectedDrop;        // L7
+  return std::nullopt;
+}
+
+}  // namespace
+
+LiveJudgement LiveVerifier::judge(const ObservedFlow& flow) const {
+  LiveJudgement j;
+  if (states_.empty()) {  // L1
+    j.status = LiveStatus::kNotSynced;
+    j.reason = "before-sync";
+    return j;
+  }
+  const std::size_t at = state_at(flow.first_ns);  // L5
+  const PolicySnapshot& state = states_[at];
+  j.state = state.cluster;
+  j.generation = state.generation;
+  j.flow = to_policy_flow(flow, *state.cluster);
+
+  const bool same_pod = j.flow.src.pod && j.flow.dst.pod && *j.flow.src.pod == *j.flow.dst.pod;
+  if (flow.src == flow.dst || same_pod) {  // L2
+    j.status = LiveStatus::kNotSubject;
+    j.reason = "self";
+    return j;
+  }
+  const std::uint32_t host = options_.host_netns;
+  if (host != 0 && (flow.src_netns == host || flow.dst_netns == host)) {  // L3
+    j.status = LiveStatus::kNotSubject;
+    j.reason = "node-local";
+    return j;
+  }
+  const bool src_local = flow.src_netns != 0 && flow.client_seen;
+  const bool dst_local = flow.dst_netns != 0 && flow.server_seen;
+  if (!src_local && !dst_local) {  // L4
+    j.status = LiveStatus::kNotSubject;
+    j.reason = "not-local";
+    return j;
+  }
+  if (flow.proto == Protocol::kUDP && flow.outcome == Outcome::kNotDelivered && !dst_local) {  // L8
+    j.status = LiveStatus::kInconclusive;
+    j.reason = "udp-remote";
+    return j;
+  }
+
+  j.status = LiveStatus::kJudged;
+  j.explanation = state.engine->explain(j.flow);
+  j.expected_allowed = j.explanation.allowed();
+  j.finding = finding_for(j.expected_allowed, flow.outcome);
+  if (!j.finding) return j;
+
+  // L6: every state in effect during the grace before the flow started must find the same.
+  const auto grace = static_cast<std::uint64_t>(options_.grace.count());
+  const std::uint64_t window_start = flow.first_ns > grace ? flow.first_ns - grace : 0;
+  for (std::size_t i = at; i > 0; --i) {
+    if (states_[i].since_ns <= window_start) break;  // states_[i-1] ended before the window
+    j.within_grace = true;
+    const PolicySnapshot& earlier = states_[i - 1];
+    const Flow f = to_policy_flow(flow, *earlier.cluster);
+    if (finding_for(earlier.engine->allowed(f), flow.outcome) != j.finding) {
+      j.finding.reset();  // the CNI may still be applying the change: acceptable
+      return j;
+    }
+  }
+  return j;
+}
+
+}  // namespace npv
