@@ -36,7 +36,7 @@ struct FindingSample {
   std::string src, dst, port;            // W1 key parts: "ns/pod" or IP; "80/TCP"
   std::string protocol;                  // "TCP"
   std::string src_ip, dst_ip;            // the flow's addresses
-  std::optional<std::string> src_pod, dst_pod;  // "ns/pod" when cluster pods
+  std::string service;                   // "ns/name" when the flow went to a Service's IP, else empty
   bool expected_allowed = false;
   std::string observed;                  // Outcome, e.g. "established"
   std::string drop_reason;               // empty: none seen
