@@ -6,7 +6,10 @@ set(NPV_CORE_SOURCES
   agent/model/port.cpp
   agent/model/cluster_state.cpp
   agent/model/k8s_names.cpp
+  agent/model/json_fields.cpp
   agent/model/object_parser.cpp
+  agent/model/service_parser.cpp
+  agent/model/object_decoder.cpp
   agent/model/yaml_json.cpp
   agent/model/manifest_loader.cpp
   agent/policy/pod_set.cpp

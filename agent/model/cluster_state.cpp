@@ -41,6 +41,10 @@ void ClusterState::finalize() {
             [](const auto& a, const auto& b) { return std::tie(a.ns, a.name) < std::tie(b.ns, b.name); });
   std::sort(policies.begin(), policies.end(),
             [](const auto& a, const auto& b) { return std::tie(a.ns, a.name) < std::tie(b.ns, b.name); });
+  std::sort(services.begin(), services.end(),
+            [](const auto& a, const auto& b) { return std::tie(a.ns, a.name) < std::tie(b.ns, b.name); });
+  std::sort(endpoint_slices.begin(), endpoint_slices.end(),
+            [](const auto& a, const auto& b) { return std::tie(a.ns, a.name) < std::tie(b.ns, b.name); });
 
   namespace_by_name_.clear();
   for (NamespaceId i = 0; i < namespaces.size(); ++i) namespace_by_name_[namespaces[i].name] = i;

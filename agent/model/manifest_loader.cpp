@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "model/object_parser.hpp"
+#include "model/service_parser.hpp"
 #include "model/yaml_json.hpp"
 #include "npv/loader.hpp"
 
@@ -107,6 +108,16 @@ Result<void> ClusterBuilder::State::add_object(const json& obj, const Origin& or
       pol.origin = origin;
       if (auto r = remember(pol.ns, pol.name); !r) return r;
       cluster.policies.push_back(std::move(pol));
+    } else if (kind == "Service" && (api_version.empty() || api_version == "v1")) {
+      Service svc = detail::parse_service(obj);
+      svc.origin = origin;
+      if (auto r = remember(svc.ns, svc.name); !r) return r;
+      cluster.services.push_back(std::move(svc));
+    } else if (kind == "EndpointSlice" && (api_version.empty() || api_version == "discovery.k8s.io/v1")) {
+      EndpointSlice slice = detail::parse_endpoint_slice(obj);
+      slice.origin = origin;
+      if (auto r = remember(slice.ns, slice.name); !r) return r;
+      cluster.endpoint_slices.push_back(std::move(slice));
     } else if (kWorkloadKinds.contains(kind)) {
       Workload w{kind, detail::parse_meta(obj, true).controller, detail::parse_workload_template(obj, kind)};
       w.template_pod.origin = origin;

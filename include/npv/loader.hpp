@@ -2,9 +2,10 @@
 //
 // Accepts YAML or JSON; single objects, multi-document YAML, `kind: List` and typed lists
 // (PodList, ...), as `kubectl get ns,pods,netpol -A -o yaml|json` prints them. Kinds used:
-// Namespace, Pod, NetworkPolicy (networking.k8s.io/v1), and the workload kinds Deployment,
-// StatefulSet, DaemonSet, ReplicaSet, Job and CronJob, whose pod template becomes a pod without
-// an IP unless real pods of that workload are present. Other kinds are skipped with a note.
+// Namespace, Pod, NetworkPolicy (networking.k8s.io/v1), Service (v1), EndpointSlice
+// (discovery.k8s.io/v1), and the workload kinds Deployment, StatefulSet, DaemonSet, ReplicaSet,
+// Job and CronJob, whose pod template becomes a pod without an IP unless real pods of that
+// workload are present. Other kinds are skipped with a note.
 //
 // Every error names the file, the object ("NetworkPolicy ns/name") and the field path
 // ("spec.ingress[0].from[1].ipBlock.cidr"), and maps to exit code 2.

@@ -15,6 +15,7 @@
 #include "npv/cidr.hpp"
 #include "npv/port.hpp"
 #include "npv/selector.hpp"
+#include "npv/service.hpp"
 
 namespace npv {
 
@@ -107,10 +108,13 @@ class ClusterState {
   std::vector<Namespace> namespaces;
   std::vector<Pod> pods;
   std::vector<NetworkPolicy> policies;
+  std::vector<Service> services;               // service.hpp; not used by policy evaluation
+  std::vector<EndpointSlice> endpoint_slices;
   std::vector<std::string> notes;  // skipped objects and other non-fatal remarks
 
-  // Adds implicit namespaces for every namespace that is referenced but not declared, sorts
-  // namespaces, pods and policies by name (so output is deterministic) and builds the lookups.
+  // Adds implicit namespaces for every namespace that is referenced by a pod or policy but not
+  // declared, sorts namespaces, pods, policies, services and endpoint slices by name (so output
+  // is deterministic) and builds the lookups.
   void finalize();
 
   std::optional<PodId> find_pod(std::string_view ref) const;  // "ns/name"

@@ -160,7 +160,7 @@ metadata:
 status: {podIP: 10.0.0.5}
 ---
 apiVersion: v1
-kind: Service
+kind: ConfigMap
 metadata: {name: web, namespace: shop}
 )");
   ASSERT_TRUE(c) << c.error().message;
@@ -172,9 +172,9 @@ metadata: {name: web, namespace: shop}
   EXPECT_TRUE(c->pods[*web].ips.empty());
   EXPECT_EQ(c->pods[*web].named_port("http", Protocol::kTCP), 80);
   EXPECT_EQ(c->pods[*web].labels.at("app"), "web");
-  bool noted_service = false;
-  for (const auto& n : c->notes) noted_service |= n.find("Service") != std::string::npos;
-  EXPECT_TRUE(noted_service);
+  bool noted_config_map = false;
+  for (const auto& n : c->notes) noted_config_map |= n.find("ConfigMap") != std::string::npos;
+  EXPECT_TRUE(noted_config_map);
 }
 
 TEST(Loader, ReadsFilesAndDirectoriesRecursively) {
