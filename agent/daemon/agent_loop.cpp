@@ -91,6 +91,10 @@ struct AgentLoop::Impl {
     s.kind = j.finding.value_or(FindingKind::kSilentNonEnforcement);
     s.src = endpoint_text(j.flow.src.pod, f.src, c);
     s.dst = endpoint_text(j.flow.dst.pod, f.dst, c);
+    if (!j.service.empty()) {  // named after its single backend, else after the Service
+      s.service = j.service;
+      s.dst = j.backends == 1 ? endpoint_text(j.flow.dst.pod, *j.flow.dst.ip, c) : j.service;
+    }
     s.port = PortProto{f.dst_port, f.proto}.to_string();
     s.protocol = to_string(f.proto);
     s.src_ip = f.src.to_string();

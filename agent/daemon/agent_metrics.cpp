@@ -13,10 +13,9 @@ std::string AgentMetrics::render(const std::vector<WatchCounterSample>& watch) c
   }
   p.family("npv_flows_judged_total", "counter",
            "Completed flows by verification status: judged against the policies, or why not.");
-  for (std::size_t i = 0; i < kAmbiguous; ++i) {
+  for (std::size_t i = 0; i < kStatuses; ++i) {
     p.sample("npv_flows_judged_total", {{"status", to_string(static_cast<LiveStatus>(i))}}, flows_judged[i].load());
   }
-  p.sample("npv_flows_judged_total", {{"status", "ambiguous"}}, flows_judged[kAmbiguous].load());
   p.family("npv_findings_total", "counter", "Judged flows whose outcome contradicts the policies, by kind.");
   p.sample("npv_findings_total", {{"kind", to_string(FindingKind::kSilentNonEnforcement)}}, findings[0].load());
   p.sample("npv_findings_total", {{"kind", to_string(FindingKind::kUnexpectedDrop)}}, findings[1].load());

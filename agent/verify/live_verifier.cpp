@@ -10,6 +10,7 @@ PolicySnapshot PolicySnapshot::compile(std::shared_ptr<const ClusterState> clust
                                        std::uint64_t since_ns) {
   PolicySnapshot s;
   s.engine = std::make_shared<const PolicyEngine>(*cluster);
+  s.services = std::make_shared<const ServiceMap>(*cluster);
   s.cluster = std::move(cluster);
   s.generation = generation;
   s.since_ns = since_ns;
@@ -22,6 +23,7 @@ const char* to_string(LiveStatus s) {
     case LiveStatus::kNotSynced: return "not_synced";
     case LiveStatus::kNotSubject: return "not_subject";
     case LiveStatus::kInconclusive: return "inconclusive";
+    case LiveStatus::kAmbiguous: return "ambiguous";
   }
   return "unknown";
 }
@@ -82,6 +84,38 @@ std::optional<FindingKind> finding_for(bool expected_allowed, Outcome outcome) {
 
 }  // namespace
 
+bool LiveVerifier::verdict_in(const PolicySnapshot& state, const ObservedFlow& flow, LiveJudgement& j) {
+  j.flow = to_policy_flow(flow, *state.cluster);
+  const ServiceTarget* svc = state.services ? state.services->find(flow.dst, flow.dst_port, flow.proto) : nullptr;
+  if (!svc) {
+    j.explanation = state.engine->explain(j.flow);
+    j.expected_allowed = j.explanation.allowed();
+    return true;
+  }
+  j.service = svc->service;  // L9
+  j.backends = svc->backends.size();
+  if (svc->backends.empty()) {
+    j.status = LiveStatus::kInconclusive;
+    j.reason = "service-no-backends";
+    return false;
+  }
+  for (std::size_t i = 0; i < svc->backends.size(); ++i) {
+    const ServiceBackend& b = svc->backends[i];
+    Flow f{j.flow.src, Endpoint::of_ip(b.ip), PortProto{b.port, flow.proto}};
+    f.dst.pod = state.cluster->find_pod_by_ip(b.ip);
+    if (i == 0) {
+      j.flow = f;
+      j.explanation = state.engine->explain(f);
+      j.expected_allowed = j.explanation.allowed();
+    } else if (state.engine->allowed(f) != j.expected_allowed) {
+      j.status = LiveStatus::kAmbiguous;
+      j.reason = "service-backends-disagree";
+      return false;
+    }
+  }
+  return true;
+}
+
 LiveJudgement LiveVerifier::judge(const ObservedFlow& flow) const {
   LiveJudgement j;
   if (states_.empty()) {  // L1
@@ -93,7 +127,7 @@ LiveJudgement LiveVerifier::judge(const ObservedFlow& flow) const {
   const PolicySnapshot& state = states_[at];
   j.state = state.cluster;
   j.generation = state.generation;
-  j.flow = to_policy_flow(flow, *state.cluster);
+  j.flow = to_policy_flow(flow, *state.cluster);  // L2-L4 look at the endpoints as observed
 
   const bool same_pod = j.flow.src.pod && j.flow.dst.pod && *j.flow.src.pod == *j.flow.dst.pod;
   if (flow.src == flow.dst || same_pod) {  // L2
@@ -120,9 +154,8 @@ LiveJudgement LiveVerifier::judge(const ObservedFlow& flow) const {
     return j;
   }
 
+  if (!verdict_in(state, flow, j)) return j;  // L9
   j.status = LiveStatus::kJudged;
-  j.explanation = state.engine->explain(j.flow);
-  j.expected_allowed = j.explanation.allowed();
   j.finding = finding_for(j.expected_allowed, flow.outcome);
   if (!j.finding) return j;
 
@@ -132,9 +165,8 @@ LiveJudgement LiveVerifier::judge(const ObservedFlow& flow) const {
   for (std::size_t i = at; i > 0; --i) {
     if (states_[i].since_ns <= window_start) break;  // states_[i-1] ended before the window
     j.within_grace = true;
-    const PolicySnapshot& earlier = states_[i - 1];
-    const Flow f = to_policy_flow(flow, *earlier.cluster);
-    if (finding_for(earlier.engine->allowed(f), flow.outcome) != j.finding) {
+    LiveJudgement earlier;
+    if (!verdict_in(states_[i - 1], flow, earlier) || finding_for(earlier.expected_allowed, flow.outcome) != j.finding) {
       j.finding.reset();  // the CNI may still be applying the change: acceptable
       return j;
     }

@@ -2,7 +2,8 @@
 //
 // Families (README "npv agent: metrics"):
 //   npv_flows_observed_total{outcome}            flows the observer completed, by Outcome
-//   npv_flows_judged_total{status}               by LiveStatus, plus "ambiguous" (Service backends disagree)
+//   npv_flows_judged_total{status}               by LiveStatus (judged, not_synced, not_subject,
+//                                                inconclusive, ambiguous)
 //   npv_findings_total{kind}                     judged flows with a finding (every flow, not windows)
 //   npv_drift_alerts_total{kind}                 enforcement-lost / enforcement-restored
 //   npv_events_lost_total{stage}                 kernel_ring_buffer (reserve failed in BPF),
@@ -38,8 +39,7 @@ struct WatchCounterSample {
 
 struct AgentMetrics {
   static constexpr std::size_t kOutcomes = 7;  // Outcome values
-  static constexpr std::size_t kStatuses = 5;  // LiveStatus values + ambiguous
-  static constexpr std::size_t kAmbiguous = 4;
+  static constexpr std::size_t kStatuses = 5;  // LiveStatus values
 
   std::array<std::atomic<std::uint64_t>, kOutcomes> flows_observed{};
   std::array<std::atomic<std::uint64_t>, kStatuses> flows_judged{};
@@ -54,7 +54,6 @@ struct AgentMetrics {
 
   void count_observed(Outcome o) { flows_observed[static_cast<std::size_t>(o)]++; }
   void count_judged(LiveStatus s) { flows_judged[static_cast<std::size_t>(s)]++; }
-  void count_ambiguous() { flows_judged[kAmbiguous]++; }
   void count_finding(FindingKind k) { findings[k == FindingKind::kSilentNonEnforcement ? 0 : 1]++; }
   void count_drift(DriftKind k) { drift_alerts[static_cast<std::size_t>(k)]++; }
 

@@ -23,6 +23,11 @@
 //      dropped, not_delivered): unexpected-drop (verifier.hpp V2, V4, V5).
 //  L8. Blind spot. A UDP datagram sent to a destination on another node is delivered there, out
 //      of this node's sight: kNotDelivered without a drop seen here is inconclusive, not a drop.
+//  L9. Services. A flow to a Service's IP:port (service_map.hpp) reaches one of its backends after
+//      translation, and policies apply to the backend: the flow is judged for every backend. When
+//      they all get the same verdict, that is the flow's (named after the single backend, or after
+//      the Service); when they differ, the flow is ambiguous (which backend it reached is not
+//      known here); without known backends it is inconclusive.
 //
 // Thread-safety: none; one thread calls update() and judge(). Times are CLOCK_MONOTONIC ns
 // (monotonic_ns(), the clock of the observer's events).
@@ -38,6 +43,7 @@
 
 #include "npv/flow_tracker.hpp"
 #include "npv/policy_engine.hpp"
+#include "npv/service_map.hpp"
 #include "npv/verifier.hpp"
 
 namespace npv {
@@ -46,10 +52,11 @@ namespace npv {
 struct PolicySnapshot {
   std::shared_ptr<const ClusterState> cluster;
   std::shared_ptr<const PolicyEngine> engine;  // refers to *cluster
+  std::shared_ptr<const ServiceMap> services;  // from *cluster
   std::uint64_t generation = 0;                // grows with every change
   std::uint64_t since_ns = 0;                  // CLOCK_MONOTONIC ns at which the state was declared
 
-  // Compiles the engine for `cluster` (finalized).
+  // Compiles the engine and the Service map for `cluster` (finalized).
   static PolicySnapshot compile(std::shared_ptr<const ClusterState> cluster, std::uint64_t generation,
                                 std::uint64_t since_ns);
 };
@@ -58,14 +65,18 @@ enum class LiveStatus : std::uint8_t {
   kJudged,        // a policy subject with a verdict; `finding` says whether it disagrees
   kNotSynced,     // L1
   kNotSubject,    // L2, L3, L4
-  kInconclusive,  // L8
+  kInconclusive,  // L8, L9 (a Service without known backends)
+  kAmbiguous,     // L9: the Service's backends get different verdicts
 };
-const char* to_string(LiveStatus s);  // "judged", "not_synced", "not_subject", "inconclusive"
+const char* to_string(LiveStatus s);  // "judged", "not_synced", "not_subject", "inconclusive", "ambiguous"
 
 struct LiveJudgement {
   LiveStatus status = LiveStatus::kNotSynced;
-  std::string reason;  // why not judged: "self", "node-local", "not-local", "udp-remote", "before-sync"
-  Flow flow;           // as the engine saw it (pods resolved in `state`)
+  std::string reason;  // why not judged: "self", "node-local", "not-local", "udp-remote", "before-sync",
+                       // "service-no-backends", "service-backends-disagree"
+  Flow flow;           // as the engine saw it (pods resolved in `state`; a Service flow: its first backend)
+  std::string service;       // "ns/name" when the flow went to a Service IP (L9), else empty
+  std::size_t backends = 0;  // the Service's backends judged (L9)
   bool expected_allowed = false;
   Explanation explanation;               // from `state`
   std::optional<FindingKind> finding;    // kSilentNonEnforcement or kUnexpectedDrop
@@ -99,6 +110,10 @@ class LiveVerifier {
  private:
   // Index into states_ of the state in effect at `ts_ns` (the oldest if before all).
   std::size_t state_at(std::uint64_t ts_ns) const;
+  // The verdict of `state` for the flow (L9 for Service IPs): fills j.flow, j.explanation,
+  // j.expected_allowed, j.service, j.backends; returns false (with j.status and j.reason set) when
+  // no single verdict exists.
+  static bool verdict_in(const PolicySnapshot& state, const ObservedFlow& flow, LiveJudgement& j);
 
   LiveVerifierOptions options_;
   std::deque<PolicySnapshot> states_;  // oldest first; since_ns ascending

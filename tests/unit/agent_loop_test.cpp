@@ -48,6 +48,11 @@ spec:
     - podSelector: {matchLabels: {app: web}}
     ports:
     - {port: 5432}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: database, namespace: prod}
+spec: {clusterIP: 10.96.0.10, selector: {app: db}, ports: [{port: 5432}]}
 )";
 
 class FixedSource : public ClusterSource {
@@ -227,6 +232,21 @@ TEST_F(AgentLoopTest, NodeLocalTrafficIsNotJudgedAndAllowedDropsAreFindings) {
   EXPECT_EQ(sink.posted[0].first.kind, "Pod");
   EXPECT_EQ(sink.posted[0].first.ns, "other");
   EXPECT_EQ(sink.posted[0].first.name, "x");
+}
+
+TEST_F(AgentLoopTest, AFlowToAServiceIsJudgedForItsBackendAndNamedAfterIt) {
+  source.set(cluster(), 1);
+  AgentLoop loop(options(), source, metrics, out, &sink);
+  wait_synced(loop, 50 * kSec);
+  connect(loop, "10.0.1.1", "10.96.0.10", 40000, 5432, 100 * kSec, true);  // x -> prod/database -> prod/db
+  loop.finish(200 * kSec, kWall);
+  auto written = lines(out);
+  ASSERT_EQ(written.size(), 1u);
+  EXPECT_EQ(written[0]["kind"], "silent-non-enforcement");
+  EXPECT_EQ(written[0]["dst"], "prod/db");
+  EXPECT_EQ(written[0]["service"], "prod/database");
+  EXPECT_EQ(written[0]["dst_ip"], "10.96.0.10");
+  EXPECT_EQ(written[0]["policies"], nlohmann::json::array({"prod/db-in"}));
 }
 
 }  // namespace

@@ -18,7 +18,7 @@ TEST(AgentMetrics, RendersEveryFamilyWithWhatWasCounted) {
   m.count_observed(Outcome::kTimeout);
   m.count_judged(LiveStatus::kJudged);
   m.count_judged(LiveStatus::kNotSubject);
-  m.count_ambiguous();
+  m.count_judged(LiveStatus::kAmbiguous);
   m.count_finding(FindingKind::kSilentNonEnforcement);
   m.count_drift(DriftKind::kEnforcementLost);
   m.lost_kernel = 4;

@@ -185,6 +185,57 @@ TEST(LiveVerifier, L8UdpNotDeliveredToAnotherNodeIsInconclusive) {
   EXPECT_EQ(v.judge(leak).finding, FindingKind::kSilentNonEnforcement);
 }
 
+// prod/db behind one Service, prod/db and prod/web behind another, and a Service with no pods.
+const char* kServices = R"(
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: prod}
+spec: {clusterIP: 10.96.0.10, selector: {app: db}, ports: [{port: 5432}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: mixed, namespace: prod}
+spec: {clusterIP: 10.96.0.11, selector: {tier: mixed}, ports: [{port: 5432}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: empty, namespace: prod}
+spec: {clusterIP: 10.96.0.12, selector: {app: nothing}, ports: [{port: 80}]}
+)";
+
+TEST(LiveVerifier, L9ServiceFlowsAreJudgedForTheirBackends) {
+  std::string pods = kPods;
+  // Put db and web behind "mixed".
+  pods.replace(pods.find("labels: {app: web}"), 18, "labels: {app: web, tier: mixed}");
+  pods.replace(pods.find("labels: {app: db}"), 17, "labels: {app: db, tier: mixed}");
+  auto v = verifier_with(pods + kDbPolicy + kServices);
+  // One backend: x -> the db Service is x -> prod/db, which db-in denies.
+  auto j = v.judge(flow("10.0.1.1", "10.96.0.10", 5432, Outcome::kEstablished, 20 * kSec));
+  EXPECT_EQ(j.status, LiveStatus::kJudged);
+  EXPECT_EQ(j.service, "prod/db");
+  EXPECT_EQ(j.backends, 1u);
+  ASSERT_TRUE(j.flow.dst.pod);
+  EXPECT_EQ(j.state->pods[*j.flow.dst.pod].ref(), "prod/db");
+  EXPECT_FALSE(j.expected_allowed);
+  EXPECT_EQ(j.finding, FindingKind::kSilentNonEnforcement);
+  // web -> the db Service: allowed through its backend.
+  EXPECT_FALSE(v.judge(flow("10.0.0.1", "10.96.0.10", 5432, Outcome::kEstablished, 20 * kSec)).finding);
+  // Two backends, two verdicts (db denies x, web is not isolated): which one was reached is unknown.
+  j = v.judge(flow("10.0.1.1", "10.96.0.11", 5432, Outcome::kEstablished, 20 * kSec));
+  EXPECT_EQ(j.status, LiveStatus::kAmbiguous);
+  EXPECT_EQ(j.reason, "service-backends-disagree");
+  EXPECT_FALSE(j.finding);
+  // No backend known: inconclusive.
+  j = v.judge(flow("10.0.1.1", "10.96.0.12", 80, Outcome::kTimeout, 20 * kSec));
+  EXPECT_EQ(j.status, LiveStatus::kInconclusive);
+  EXPECT_EQ(j.reason, "service-no-backends");
+  // Another port of a Service IP is no Service flow: judged as sent (to an IP outside the pods).
+  j = v.judge(flow("10.0.1.1", "10.96.0.10", 9999, Outcome::kTimeout, 20 * kSec));
+  EXPECT_EQ(j.status, LiveStatus::kJudged);
+  EXPECT_TRUE(j.service.empty());
+}
+
 TEST(LiveVerifier, L5FlowIsJudgedByTheStateWhenItStarted) {
   LiveVerifier v(LiveVerifierOptions{.grace = std::chrono::seconds{10}, .host_netns = kHostNetns});
   v.update(snapshot(kPods, 1, 10 * kSec), 10 * kSec);                              // no policy
