@@ -92,3 +92,24 @@ TEST(AgentReport, EventTexts) {
 
 }  // namespace
 }  // namespace npv
+
+#include "npv/duration.hpp"
+
+namespace npv {
+namespace {
+
+TEST(Duration, ParsesUnitsAndBareSeconds) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(parse_duration("10"), milliseconds(10'000));
+  EXPECT_EQ(parse_duration("10s"), milliseconds(10'000));
+  EXPECT_EQ(parse_duration("500ms"), milliseconds(500));
+  EXPECT_EQ(parse_duration("2m"), milliseconds(120'000));
+  EXPECT_EQ(parse_duration("1h"), milliseconds(3'600'000));
+  EXPECT_EQ(parse_duration("0"), milliseconds(0));
+  for (const char* bad : {"", "s", "-1s", "1.5s", "10x", "10 s", "99999999999999999999", "1d"}) {
+    EXPECT_FALSE(parse_duration(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace npv
