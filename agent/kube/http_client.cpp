@@ -17,34 +17,6 @@ namespace npv::kube {
 
 using Clock = std::chrono::steady_clock;
 
-// ---- Cancellation -------------------------------------------------------------------------------
-
-void Cancellation::cancel() {
-  std::lock_guard lock(mutex_);
-  cancelled_.store(true, std::memory_order_release);
-  // Shutting a socket down wakes libcurl's poll at once; the socket stays open (and tracked)
-  // until libcurl closes it through remove_socket(), so no fd number is ever reused under us.
-  for (int fd : sockets_) ::shutdown(fd, SHUT_RDWR);
-  cv_.notify_all();
-}
-
-bool Cancellation::sleep_for(std::chrono::milliseconds d) {
-  std::unique_lock lock(mutex_);
-  return !cv_.wait_for(lock, d, [&] { return cancelled_.load(std::memory_order_acquire); });
-}
-
-bool Cancellation::add_socket(int fd) {
-  std::lock_guard lock(mutex_);
-  if (cancelled_.load(std::memory_order_acquire)) return false;
-  sockets_.insert(fd);
-  return true;
-}
-
-void Cancellation::remove_socket(int fd) {
-  std::lock_guard lock(mutex_);
-  sockets_.erase(fd);
-}
-
 // ---- Responses ----------------------------------------------------------------------------------
 
 const char* to_string(Transport t) {
@@ -260,9 +232,14 @@ std::string KubeClient::bearer_token(bool force_reload, bool* changed) {
     spdlog::warn("{}: token file: {}", config_.source, text.error().message);
     return token_;
   }
+  std::string fresh = trim(std::move(*text));
+  if (fresh.find_first_of("\r\n") != std::string::npos) {  // would break the header
+    spdlog::warn("{}: token file {}: the token spans several lines; keeping the previous one", config_.source,
+                 config_.token_file);
+    return token_;
+  }
   token_stamp_ = stamp;
   token_reads_.fetch_add(1);
-  std::string fresh = trim(std::move(*text));
   if (changed) *changed = fresh != token_;
   token_ = std::move(fresh);
   return token_;
@@ -320,7 +297,7 @@ HttpResponse KubeClient::perform_once(Request& request, const RequestOptions& op
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.list);
   if (std::string_view(request.method) != "GET") {
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.empty() ? "" : request.body.data());
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   }
 

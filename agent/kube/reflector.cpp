@@ -88,7 +88,14 @@ void Reflector::run() {
     End end = watch(rv, received);
     switch (end) {
       case End::kCancelled: return;
-      case End::kExpired: need_list = true; break;  // rule 5: relist at once
+      case End::kExpired:  // rule 5
+        need_list = true;
+        if (received) {
+          failures = 0;
+        } else if (!backoff(++failures)) {  // refused at once: a server repeating 410 gets no loop
+          return;
+        }
+        break;
       case End::kNormal:
         // Rule 4; a watch that ends at once with nothing in it is a failure (rule 7), or a
         // misbehaving server would make us spin.

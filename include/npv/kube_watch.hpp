@@ -13,7 +13,8 @@
 //  4. A stream that ends normally is re-watched at once from the last resourceVersion, no LIST
 //     (unless it lasted under a second with nothing received: an error, rule 7).
 //  5. 410 Gone, as an HTTP status or as an ERROR event with code 410 in a 200 stream: LIST again
-//     at once (a relist).
+//     (a relist): at once when the watch had received something, else after a backoff (rule 8),
+//     so a server that keeps answering 410 cannot make the client relist in a tight loop.
 //  6. Dead connection: no byte (not even a bookmark) for dead_timeout: drop it and re-watch.
 //  7. Other failures (transport errors, a dropped connection, HTTP errors, other ERROR events,
 //     a malformed event line) are counted as errors; re-watch from the last good resourceVersion

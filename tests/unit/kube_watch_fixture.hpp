@@ -39,7 +39,7 @@ class KubeWatchTest : public ::testing::Test {
 
   // A watcher for the server with options_, not started.
   void make_watcher() {
-    KubeConfig config;
+    KubeConfig config = client_config_;
     config.server = server_->url();
     auto client = KubeClient::create(config);
     ASSERT_TRUE(client) << client.error().message;
@@ -104,6 +104,7 @@ class KubeWatchTest : public ::testing::Test {
   }
 
   test::FakeApiServerOptions options_of_server_;
+  KubeConfig client_config_;  // server is filled in by make_watcher()
   WatchOptions options_;
   std::unique_ptr<test::FakeApiServer> server_;
   std::unique_ptr<ClusterWatcher> watcher_;

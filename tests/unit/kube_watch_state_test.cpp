@@ -2,6 +2,7 @@
 // references for Events, callbacks, and a prompt stop.
 #include <future>
 
+#include "support/test_pki.hpp"
 #include "unit/kube_watch_fixture.hpp"
 
 namespace npv::kube {
@@ -118,6 +119,26 @@ TEST_F(KubeWatchTest, SubsetOfResourcesSyncsOnItsOwn) {
   EXPECT_EQ(server_->count("endpointslices", "list"), 0);
   EXPECT_EQ(watcher_->snapshot()->state.services.size(), 0u);
   EXPECT_EQ(watcher_->snapshot()->state.pods.size(), 3u);
+}
+
+TEST_F(KubeWatchTest, WatchesOverTlsWithAClientCertificate) {
+  const test::TestPki pki = test::make_test_pki();
+  options_of_server_.tls = true;
+  options_of_server_.server_cert_pem = pki.server_cert_pem;
+  options_of_server_.server_key_pem = pki.server_key_pem;
+  options_of_server_.client_ca_pem = pki.ca_cert_pem;
+  options_of_server_.required_token = "not-this-one";
+  restart_server();
+  client_config_.ca_pem = pki.ca_cert_pem;
+  client_config_.client_cert_pem = pki.client_cert_pem;
+  client_config_.client_key_pem = pki.client_key_pem;
+  start_and_sync();
+  server_->apply("pods", pod_object("shop", "web-2", {{"app", "web"}}, "10.0.0.9"));
+  server_->drop_watches("pods");
+  server_->apply("pods", pod_object("shop", "web-3", {{"app", "web"}}, "10.0.0.10"));
+  expect_converged();
+  EXPECT_EQ(server_->count("pods", "list"), 1);
+  for (const auto& r : server_->requests()) EXPECT_EQ(r.client_cn, "npv-agent");
 }
 
 TEST_F(KubeWatchTest, StopIsPromptWhileWatchesAndListsAreBlocked) {

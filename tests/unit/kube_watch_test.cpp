@@ -1,5 +1,7 @@
 // ClusterWatcher against the test API server: sync, convergence, and the reflector's rules
 // (kube_watch.hpp) under each fault, with the number of LIST calls asserted exactly.
+#include <set>
+
 #include "unit/kube_watch_fixture.hpp"
 
 namespace npv::kube {
@@ -36,6 +38,21 @@ TEST_F(KubeWatchTest, InitialSyncConvergesWithOneListAndOneWatchPerResource) {
   EXPECT_EQ(snap->state.pods.size(), 3u);
   EXPECT_EQ(snap->state.services.at(0).ports.at(0).target_port, 8080);
   EXPECT_EQ(snap->state.endpoint_slices.at(0).service_name, "web");
+}
+
+TEST_F(KubeWatchTest, WatchTimeoutsAreDrawnFromTheConfiguredRange) {
+  options_.watch_timeout_min = std::chrono::seconds(30);
+  options_.watch_timeout_max = std::chrono::seconds(90);
+  start_and_sync();
+  std::set<long> timeouts;
+  for (Resource r : kAllResources) {
+    wait_for_watches(to_string(r), 1);
+    long t = std::stol(requests_of(to_string(r), "watch").at(0).query.at("timeoutSeconds"));
+    EXPECT_GE(t, 30);
+    EXPECT_LE(t, 90);
+    timeouts.insert(t);
+  }
+  EXPECT_GT(timeouts.size(), 1u);  // not one fixed value: watches do not all end together
 }
 
 TEST_F(KubeWatchTest, NoSnapshotUntilEveryResourceListed) {
