@@ -15,6 +15,8 @@ packages=(
   iproute2 nftables
   # Peer baseline of the observer benchmark (tests/bench/npv_observer_bench).
   bpftrace
+  # The Kubernetes API client (agent/kube) and the TLS test API server of its tests.
+  libcurl4-openssl-dev libssl-dev
 )
 
 missing=()
