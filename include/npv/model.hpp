@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "npv/cidr.hpp"
+#include "npv/node_agent.hpp"
 #include "npv/port.hpp"
 #include "npv/selector.hpp"
 
@@ -107,6 +108,7 @@ class ClusterState {
   std::vector<Namespace> namespaces;
   std::vector<Pod> pods;
   std::vector<NetworkPolicy> policies;
+  std::vector<NodeAgent> node_agents;  // DaemonSets and their pods, for CNI detection (node_agent.hpp)
   std::vector<std::string> notes;  // skipped objects and other non-fatal remarks
 
   // Adds implicit namespaces for every namespace that is referenced but not declared, sorts
