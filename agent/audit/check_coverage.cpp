@@ -79,9 +79,9 @@ void check_coverage(AuditContext& ctx) {
     for (PodId p : unselected) names.push_back(c.pods[p].name);
     Finding& f = ctx.add("NPV-AUD-005", c.namespaces[ns].name,
                          std::to_string(unselected.size()) + " of " + std::to_string(ctx.ns_pods[ns].size()) +
-                             " pod(s) are selected by none of the namespace's " +
-                             std::to_string(ctx.ns_policies[ns].size()) +
-                             " NetworkPolicies, so they accept and send anything: " + name_list(names));
+                             " pod(s) are selected by no NetworkPolicy of the namespace (it has " +
+                             std::to_string(ctx.ns_policies[ns].size()) + "), so they accept and send anything: " +
+                             name_list(names));
     for (PodId p : unselected) f.objects.push_back(ctx.pod_ref(p));
   }
 }
