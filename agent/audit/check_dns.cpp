@@ -6,7 +6,6 @@
 // of each ipBlock peer of the pod's egress rules, so that a rule such as "0.0.0.0/0 on 53" counts
 // (the check does not know kube-dns's IP, and prefers silence to a false alarm).
 #include <algorithm>
-#include <map>
 #include <set>
 
 #include "audit/audit_context.hpp"

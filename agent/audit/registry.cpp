@@ -31,7 +31,7 @@ constexpr std::array<CheckInfo, 13> kChecks{{
      "Add to the namespace: {podSelector: {}, policyTypes: [Egress]} with no egress rules, plus an egress "
      "allowance for DNS (kube-system/kube-dns on 53/UDP and 53/TCP) and for each legitimate destination."},
     {"NPV-AUD-004", "dns-not-allowed", Severity::kHigh,
-     "Egress-isolated pods cannot reach kube-dns",
+     "Pods cannot reach kube-dns on 53/UDP or 53/TCP",
      "For every egress-isolated pod: is a flow to the kube-system pods labelled k8s-app=kube-dns allowed on "
      "53/UDP and 53/TCP, by the pod's egress rules and by kube-dns's own ingress policies? Typical cause: a "
      "default-deny egress without a DNS allowance. Blocked UDP breaks name resolution (high); blocked TCP "

@@ -106,8 +106,10 @@ std::string rule_field(Direction d, std::size_t rule) {
 AuditReport run_audit(ClusterState cluster) {
   AuditReport report;
   // The DNS check needs a kube-dns pod; a repository of manifests rarely holds one.
+  const std::string assumed_ref = std::string(audit::kDnsNamespace) + "/" + std::string(audit::kAssumedDnsName);
   bool has_dns = std::any_of(cluster.pods.begin(), cluster.pods.end(), [](const Pod& p) { return audit::is_dns_pod(p); });
-  if (!has_dns) {
+  const bool add_dns = !has_dns && !cluster.find_pod(assumed_ref);
+  if (add_dns) {
     Pod dns;
     dns.ns = std::string(audit::kDnsNamespace);
     dns.name = std::string(audit::kAssumedDnsName);
@@ -120,7 +122,7 @@ AuditReport run_audit(ClusterState cluster) {
         "(CoreDNS defaults: ports dns 53/UDP, dns-tcp 53/TCP, metrics 9153/TCP; no IP)");
   }
   std::optional<PodId> assumed;
-  if (!has_dns) assumed = cluster.find_pod(std::string(audit::kDnsNamespace) + "/" + std::string(audit::kAssumedDnsName));
+  if (add_dns) assumed = cluster.find_pod(assumed_ref);
 
   PolicyEngine engine(cluster);
   audit::AuditContext ctx(cluster, engine, assumed);

@@ -39,7 +39,7 @@ std::string checks_footer() {
       "Checks (README 'npv audit' explains each, with its remediation):\n";
   for (const CheckInfo& c : audit_checks()) {
     std::string sev = to_string(c.severity);
-    sev.resize(9, ' ');
+    sev.resize(10, ' ');
     text += "  " + std::string(c.id) + "  " + sev + std::string(c.title) + "\n";
   }
   text +=
