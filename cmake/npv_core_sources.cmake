@@ -12,6 +12,7 @@ set(NPV_CORE_SOURCES
   agent/model/object_decoder.cpp
   agent/model/yaml_json.cpp
   agent/model/manifest_loader.cpp
+  agent/model/node_agent_parser.cpp
   agent/policy/pod_set.cpp
   agent/policy/label_codec.cpp
   agent/policy/policy_compiler.cpp

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   add(npv::cli::register_explain(app));
   add(npv::cli::register_observe(app));
   add(npv::cli::register_lab(app));
+  add(npv::cli::register_audit(app));
 
   try {
     app.parse(argc, argv);

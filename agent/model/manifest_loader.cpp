@@ -7,6 +7,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "model/node_agent_parser.hpp"
 #include "model/object_parser.hpp"
 #include "model/service_parser.hpp"
 #include "model/yaml_json.hpp"
@@ -49,10 +50,21 @@ struct ClusterBuilder::State {
   // ns, owner kind, owner name of every real pod's controller.
   std::set<std::tuple<std::string, std::string, std::string>> pod_owners;
   std::map<std::string, std::pair<int, Origin>> skipped;  // kind → count, first origin
+  std::set<std::pair<std::string, std::string>> agent_daemonsets;  // ns, DaemonSet of pods kept
 
   Result<void> add_object(const json& obj, const Origin& origin, const std::string& implied_kind);
   Result<void> add_document(const json& doc, const Origin& origin);
+  // Keeps a DaemonSet, or the first pod of each DaemonSet, for CNI detection (node_agent.hpp).
+  void add_node_agent(const json& obj, const std::string& kind, const Origin& origin);
 };
+
+void ClusterBuilder::State::add_node_agent(const json& obj, const std::string& kind, const Origin& origin) {
+  auto agent = detail::parse_node_agent(obj, kind);
+  if (!agent) return;
+  if (kind == "Pod" && !agent_daemonsets.emplace(agent->ns, agent->daemonset).second) return;
+  agent->origin = origin;
+  cluster.node_agents.push_back(std::move(*agent));
+}
 
 namespace {
 
@@ -128,6 +140,7 @@ Result<void> ClusterBuilder::State::add_object(const json& obj, const Origin& or
       auto [it, inserted] = skipped.emplace(what, std::make_pair(0, origin));
       ++it->second.first;
     }
+    if (kind == "Pod" || kind == "DaemonSet") add_node_agent(obj, kind, origin);
   } catch (const detail::FieldError& e) {
     return make_error(Errc::kBadInput, origin + ": " + label + ": " + e.field + ": " + e.message);
   } catch (const json::exception& e) {

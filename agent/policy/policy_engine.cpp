@@ -145,6 +145,17 @@ std::span<const std::uint32_t> PolicyEngine::isolating_policies(PodId pod, Direc
   return index_->isolating[direction_slot(dir)].of(pod);
 }
 
+PodSetView PolicyEngine::peer_pods(std::uint32_t policy, Direction dir, std::uint32_t rule, std::uint32_t peer) const {
+  const int d = direction_slot(dir);
+  const auto& first = index_->first_rule[d];
+  if (policy + 1 >= first.size()) return {};
+  const std::uint32_t r = first[policy] + rule;
+  if (r >= first[policy + 1]) return {};  // out of range, or a direction the policy does not affect
+  const CompiledRule& cr = index_->rules[r];
+  if (cr.peers_begin + peer >= cr.peers_end) return {};
+  return index_->peers[cr.peers_begin + peer].pods;
+}
+
 std::size_t PolicyEngine::index_memory_bytes() const { return index_->memory_bytes(); }
 
 }  // namespace npv

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "npv/cidr.hpp"
+#include "npv/node_agent.hpp"
 #include "npv/port.hpp"
 #include "npv/selector.hpp"
 #include "npv/service.hpp"
@@ -110,6 +111,7 @@ class ClusterState {
   std::vector<NetworkPolicy> policies;
   std::vector<Service> services;               // service.hpp; not used by policy evaluation
   std::vector<EndpointSlice> endpoint_slices;
+  std::vector<NodeAgent> node_agents;  // DaemonSets and their pods, for CNI detection (node_agent.hpp)
   std::vector<std::string> notes;  // skipped objects and other non-fatal remarks
 
   // Adds implicit namespaces for every namespace that is referenced by a pod or policy but not

@@ -2,6 +2,8 @@
 // with many narrow selectors does not pay pods/8 bytes for each of them.
 #pragma once
 
+#include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -27,6 +29,26 @@ struct PodSetView {
       n -= half;
     }
     return *base == id;
+  }
+  // Number of pods in the set (a popcount for the dense form).
+  std::size_t size() const {
+    if (!bits) return count;
+    std::size_t n = 0;
+    for (std::uint32_t w = 0; w < count; ++w) n += static_cast<std::size_t>(std::popcount(bits[w]));
+    return n;
+  }
+  // Calls f(PodId) for every pod of the set, in increasing order.
+  template <class F>
+  void for_each(F&& f) const {
+    if (!bits) {
+      for (std::uint32_t i = 0; i < count; ++i) f(ids[i]);
+      return;
+    }
+    for (std::uint32_t w = 0; w < count; ++w) {
+      for (std::uint64_t word = bits[w]; word != 0; word &= word - 1) {
+        f(static_cast<PodId>(w * 64 + static_cast<std::uint32_t>(std::countr_zero(word))));
+      }
+    }
   }
 };
 

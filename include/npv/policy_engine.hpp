@@ -17,6 +17,7 @@
 
 #include "npv/cidr.hpp"
 #include "npv/model.hpp"
+#include "npv/pod_set.hpp"
 #include "npv/port.hpp"
 
 namespace npv {
@@ -78,6 +79,12 @@ class PolicyEngine {
   const ClusterState& cluster() const { return *cluster_; }
   // Policies that select `pod` for a direction, sorted.
   std::span<const std::uint32_t> isolating_policies(PodId pod, Direction dir) const;
+  // The pods peer `peer` of rule `rule` (index into the policy's ingress or egress list) of policy
+  // `policy` selects: for a selector peer, the pods its selectors match ([R9]-[R11]); for an ipBlock
+  // peer, the pods having an IP in the block ([R12]). Rules of a direction the policy's policyTypes
+  // omit are ignored ([R6]) and not compiled: for them, and for out-of-range indices, the empty set.
+  // Valid as long as the engine lives.
+  PodSetView peer_pods(std::uint32_t policy, Direction dir, std::uint32_t rule, std::uint32_t peer) const;
   // Bytes held by the index (excluding the ClusterState).
   std::size_t index_memory_bytes() const;
 

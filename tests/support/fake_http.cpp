@@ -13,11 +13,19 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 namespace npv::test {
+
+namespace {
+// OpenSSL writes to the socket with write(), not send(MSG_NOSIGNAL): a client that hangs up in
+// the middle of a TLS exchange (a test rejecting the server's certificate does) would kill the
+// whole test process with SIGPIPE. The error is handled where the write fails instead.
+[[maybe_unused]] const bool kSigpipeIgnored = std::signal(SIGPIPE, SIG_IGN) != SIG_ERR;
+}  // namespace
 
 const char* http_reason(int status) {
   switch (status) {

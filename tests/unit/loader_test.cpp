@@ -197,7 +197,7 @@ TEST(Loader, ThreeTierExampleLoads) {
   auto c = load_cluster({NPV_SOURCE_DIR "/examples/three-tier"});
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->pods.size(), 6u);
-  EXPECT_EQ(c->policies.size(), 7u);
+  EXPECT_EQ(c->policies.size(), 12u);  // production 7, kube-system 2, ingress-nginx 2, tenant-a 1
 }
 
 // Bad input: every case is an error (exit code 2) whose message names the file, the object and

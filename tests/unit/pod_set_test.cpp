@@ -22,6 +22,10 @@ TEST(PodSet, AgreesWithStdSetForSparseDenseAndDuplicateInputs) {
       }
       PodSet set(ids, universe);
       EXPECT_EQ(set.size(), expected.size()) << "universe " << universe << " n " << n;
+      EXPECT_EQ(set.view().size(), expected.size()) << "universe " << universe << " n " << n;
+      std::vector<PodId> listed;
+      set.view().for_each([&](PodId id) { listed.push_back(id); });
+      EXPECT_EQ(listed, std::vector<PodId>(expected.begin(), expected.end())) << "in increasing order";
       for (PodId id = 0; id < universe + 70; ++id) {
         ASSERT_EQ(set.contains(id), expected.contains(id)) << "universe " << universe << " n " << n << " id " << id;
       }

@@ -215,3 +215,32 @@ TEST(PolicyEngineRule, R13_SelectorPeersNeverMatchExternalIps) {
 
 }  // namespace
 }  // namespace npv
+
+namespace npv {
+namespace {
+
+// PolicyEngine::peer_pods: the pod set of each compiled peer, by policy, direction, rule, peer.
+TEST(PolicyEnginePeerPods, ExposesEachPeersPodsAndNothingForIgnoredRules) {
+  test::Cluster c(test::pod_yaml("a", "web", "{app: web}", "10.0.0.1") + test::pod_yaml("a", "db", "{app: db}", "10.0.0.2") +
+                  test::pod_yaml("b", "web", "{app: web}", "10.0.1.1") +
+                  test::policy_yaml("a", "p",
+                                    "{podSelector: {}, policyTypes: [Ingress], ingress: [{from: [{podSelector: {matchLabels: "
+                                    "{app: web}}}, {namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}, "
+                                    "{ipBlock: {cidr: 10.0.0.0/24}}]}], egress: [{to: [{podSelector: {}}]}]}"));
+  const auto& e = c.engine();
+  auto refs = [&](PodSetView v) {
+    std::vector<std::string> out;
+    v.for_each([&](PodId p) { out.push_back(c.state().pods[p].ref()); });
+    return out;
+  };
+  EXPECT_EQ(refs(e.peer_pods(0, Direction::kIngress, 0, 0)), (std::vector<std::string>{"a/web"}));
+  EXPECT_EQ(refs(e.peer_pods(0, Direction::kIngress, 0, 1)), (std::vector<std::string>{"a/web", "b/web"}));
+  EXPECT_EQ(refs(e.peer_pods(0, Direction::kIngress, 0, 2)), (std::vector<std::string>{"a/db", "a/web"}));
+  EXPECT_EQ(e.peer_pods(0, Direction::kIngress, 0, 3).size(), 0u) << "out of range";
+  EXPECT_EQ(e.peer_pods(0, Direction::kIngress, 1, 0).size(), 0u) << "out of range";
+  EXPECT_EQ(e.peer_pods(0, Direction::kEgress, 0, 0).size(), 0u) << "policyTypes omits Egress: not compiled";
+  EXPECT_EQ(e.peer_pods(7, Direction::kIngress, 0, 0).size(), 0u) << "no such policy";
+}
+
+}  // namespace
+}  // namespace npv
