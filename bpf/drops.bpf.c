@@ -131,6 +131,8 @@ SEC("tp_btf/kfree_skb")
 int BPF_PROG(npv_kfree_skb, struct sk_buff *skb, void *location, unsigned int reason)
 {
 	struct npv_event ev;
+	struct net_device *dev;
+	struct sock *sk;
 	__u16 network_header;
 	unsigned char *head;
 	__be16 proto;
@@ -138,9 +140,12 @@ int BPF_PROG(npv_kfree_skb, struct sk_buff *skb, void *location, unsigned int re
 	if (!reason_of_interest(reason))
 		goto filtered;
 
-	head = BPF_CORE_READ(skb, head);
-	network_header = BPF_CORE_READ(skb, network_header);
-	proto = BPF_CORE_READ(skb, protocol);
+	/* skb is a BTF pointer: direct (CO-RE relocated, fault-safe) loads; the packet bytes it
+	 * points to are not typed, so parse_packet() reads them with bpf_probe_read_kernel()
+	 */
+	head = skb->head;
+	network_header = skb->network_header;
+	proto = skb->protocol;
 	if (!head || network_header == (__u16)~0U)
 		goto filtered;
 
@@ -150,13 +155,17 @@ int BPF_PROG(npv_kfree_skb, struct sk_buff *skb, void *location, unsigned int re
 	ev.type = NPV_EV_DROP;
 	ev.ts_ns = bpf_ktime_get_ns();
 	ev.drop_reason = reason;
-	ev.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
-	if (!ev.netns)
-		ev.netns = BPF_CORE_READ(skb, sk, __sk_common.skc_net.net, ns.inum);
+	dev = skb->dev;
+	sk = skb->sk;
+	if (dev)
+		ev.netns = dev->nd_net.net->ns.inum;
+	if (!ev.netns && sk)
+		ev.netns = sk->__sk_common.skc_net.net->ns.inum;
 	/* bpf_get_socket_cookie() rejects skb->sk here (an RCU pointer): read the cookie the socket
 	 * already has. Every socket npv's TCP/UDP hooks saw has one; others read 0.
 	 */
-	ev.cookie = BPF_CORE_READ(skb, sk, __sk_common.skc_cookie.counter);
+	if (sk)
+		ev.cookie = sk->__sk_common.skc_cookie.counter;
 	npv_event_emit(&ev);
 	return 0;
 

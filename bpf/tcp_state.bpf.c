@@ -115,50 +115,55 @@ static __always_inline int closed_errno(const struct sock *sk, __u64 cookie)
 
 static __always_inline bool is_v4mapped_peer(const struct sock *sk)
 {
-	__u32 w[3];
+	const __u32 *w = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32;
 
-	if (bpf_core_read(w, sizeof(w), &sk->__sk_common.skc_v6_daddr))
-		return false;
 	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0xffff);
 }
 
 /* Fills netns, family, addresses and ports of @e from @sk (AF_INET or AF_INET6, checked by the
  * caller); the cookie is filled by the caller (the helper's argument differs per program type).
  * @swap puts the socket's remote end in s (server side: the first packet came from the client).
+ * @sk is a BTF pointer (tp_btf argument, bpf_skc_to_tcp_sock): fields are loaded directly (CO-RE
+ * relocated, fault-safe), which costs a fraction of a bpf_probe_read_kernel() call each.
  */
 static __always_inline void fill_from_sock(struct npv_event *e, const struct sock *sk, bool swap)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	__u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	__u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	__u8 *local = swap ? e->daddr : e->saddr;
-	__u8 *remote = swap ? e->saddr : e->daddr;
+	const struct sock_common *skc = &sk->__sk_common;
+	__u16 family = skc->skc_family;
+	__u16 lport = skc->skc_num;
+	__u16 rport = bpf_ntohs(skc->skc_dport);
+	__u32 *local = (__u32 *)(swap ? e->daddr : e->saddr);
+	__u32 *remote = (__u32 *)(swap ? e->saddr : e->daddr);
 
-	/* on SYN_SENT -> CLOSE the port is already released (inet_num = 0); inet_sport remains */
+	/* on SYN_SENT -> CLOSE the port is already released (inet_num = 0); inet_sport remains
+	 * (outside struct sock: read through CO-RE, this path is rare)
+	 */
 	if (!lport)
 		lport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 
 	if (family == NPV_AF_INET6 && !is_v4mapped_peer(sk)) {
-		bpf_core_read(local, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(remote, 16, &sk->__sk_common.skc_v6_daddr);
+		const __u32 *l = skc->skc_v6_rcv_saddr.in6_u.u6_addr32;
+		const __u32 *r = skc->skc_v6_daddr.in6_u.u6_addr32;
+
+		local[0] = l[0], local[1] = l[1], local[2] = l[2], local[3] = l[3];
+		remote[0] = r[0], remote[1] = r[1], remote[2] = r[2], remote[3] = r[3];
 	} else {
 		family = NPV_AF_INET;
-		bpf_core_read(local, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(remote, 4, &sk->__sk_common.skc_daddr);
+		local[0] = skc->skc_rcv_saddr;
+		remote[0] = skc->skc_daddr;
 	}
 	e->family = family;
 	e->protocol = IPPROTO_TCP;
 	e->sport = swap ? rport : lport;
 	e->dport = swap ? lport : rport;
-	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	e->netns = skc->skc_net.net->ns.inum;
 }
 
 static __always_inline bool is_inet_tcp(const struct sock *sk)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 family = sk->__sk_common.skc_family;
 
-	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP &&
-	       (family == NPV_AF_INET || family == NPV_AF_INET6);
+	return sk->sk_protocol == IPPROTO_TCP && (family == NPV_AF_INET || family == NPV_AF_INET6);
 }
 
 SEC("sockops")
@@ -240,7 +245,7 @@ int BPF_PROG(npv_inet_sk_error_report, const struct sock *sk)
 	__u64 cookie;
 	__s32 err;
 
-	if (is_inet_tcp(sk) && BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_SYN_SENT) {
+	if (is_inet_tcp(sk) && sk->__sk_common.skc_state == TCP_SYN_SENT) {
 		err = pending_errno(sk);
 		if (err) {
 			cookie = bpf_get_socket_cookie((void *)sk);
@@ -256,7 +261,7 @@ int BPF_PROG(npv_tcp_receive_reset, struct sock *sk)
 {
 	struct npv_event *e;
 
-	if (!is_inet_tcp(sk) || BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_SYN_SENT) {
+	if (!is_inet_tcp(sk) || sk->__sk_common.skc_state != TCP_SYN_SENT) {
 		npv_count(NPV_CNT_FILTERED);
 		return 0;
 	}

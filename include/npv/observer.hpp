@@ -70,10 +70,14 @@ class Observer {
   Observer& operator=(const Observer&) = delete;
   ~Observer();
 
-  // Waits up to `timeout` for events and calls on_event for each one available (from all
-  // groups), on the calling thread. Returns the number of events consumed, or a negative errno;
-  // a wait interrupted by a signal (EINTR) returns 0. An exception thrown by on_event stops the
-  // poll and propagates (the event that threw counts as consumed).
+  // Waits `timeout`, then calls on_event for each event available (from all groups), on the
+  // calling thread. The kernel does not wake the reader per event (that would cost more than
+  // the hooks themselves): the wait ends early only when a ring buffer is a quarter full, or on
+  // a signal. So an event is delivered at most `timeout` (plus the time on_event takes) after
+  // it happened, and a caller that polls in a loop with timeout T sees every event within T.
+  // timeout 0: no wait, only what is there now; negative: wait until a ring buffer fills up.
+  // Returns the number of events consumed, or a negative errno. An exception thrown by on_event
+  // stops the poll and propagates (the event that threw counts as consumed).
   int poll(std::chrono::milliseconds timeout, const std::function<void(const npv_event&)>& on_event);
 
   // Total over the running groups, or of one group (zeros if it is not running).

@@ -8,8 +8,9 @@
 //      that accepts and closes, over --threads client threads (blocking connect, close with
 //      SO_LINGER 0: a RST, so no TIME_WAIT piles up and every round finds the same port space).
 //      Each round runs: none (no observer), npv (Observer + a consumer thread polling into a
-//      FlowTracker, as `npv observe` does), none again (drift), npv-batched (the consumer reads
-//      every 100 ms instead of waiting to be woken per event), npv-deferred (the consumer drains
+//      FlowTracker, as `npv observe` does: reads every 100 ms, or earlier when a ring buffer is a
+//      quarter full), none again (drift), npv-batched (the consumer reads every 100 ms and never
+//      waits on the ring buffers, so early wakeups are ignored), npv-deferred (the consumer drains
 //      only after the storm: the in-kernel cost alone), bpftrace (part c).
 //      Medians over --rounds are reported, with events lost and the consumer thread's CPU time.
 //  (b) BPF run time per hook invocation: kernel.bpf_stats_enabled=1 (restored on exit) during

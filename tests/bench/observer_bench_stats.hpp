@@ -18,10 +18,9 @@
 //
 // Two modes, each with its own Observer: live (the consumer polls during the storm, as `npv
 // observe` does) and deferred (the consumer drains after the storm, from a ring buffer sized to
-// hold it all). They differ in one thing: bpf_ringbuf_submit() queues an irq_work to wake the
-// reader whenever the record it commits is the one the consumer waits at, i.e. whenever the
-// consumer has caught up - nearly every event with a live consumer, once per storm deferred.
-// Their difference is the cost of those wakeups, charged to the hook that emitted.
+// hold it all). The programs submit without waking the reader (bpf/lib/npv_event.bpf.h), except
+// for the few records that bring a ring buffer to a quarter full; so the two modes differ only in
+// what a consumer reading at the same time costs the hooks (cache lines of the ring buffer).
 #pragma once
 
 #include <cstdint>
