@@ -7,7 +7,9 @@
  *              -> NPV_EV_DROP: s/d = the dropped packet's own source/destination,
  *                 drop_reason = the raw enum skb_drop_reason value, netns of skb->dev
  *                 (else of skb->sk, else 0), the cookie skb->sk already has (0 without a
- *                 socket or if none was ever assigned)
+ *                 socket or if none was ever assigned), tcp_flags = the TCP flags byte of a
+ *                 TCP packet (a dropped SYN is a connection attempt: its client may not report
+ *                 it before the outcome, see tcp_state.bpf.c)
  *
  * Every other reason, and packets that are not IPv4/IPv6, count NPV_CNT_FILTERED.
  * Reason values differ between kernels: they are resolved through BTF at load time (CO-RE),
@@ -71,9 +73,14 @@ struct npv_ipv6 {
 	__u8 daddr[16];
 };
 
-struct npv_ports {
+/* The first 14 bytes of a TCP header; UDP and SCTP start with the same two ports. */
+struct npv_l4_head {
 	__be16 source;
 	__be16 dest;
+	__be32 seq;
+	__be32 ack_seq;
+	__u8 doff_res;
+	__u8 flags;
 };
 
 static __always_inline bool has_ports(__u8 protocol)
@@ -87,7 +94,7 @@ static __always_inline bool has_ports(__u8 protocol)
  */
 static __always_inline bool parse_packet(struct npv_event *e, const void *nh, __be16 proto)
 {
-	struct npv_ports ports = {};
+	struct npv_l4_head l4 = {};
 	const void *th = NULL;
 	__u8 first;
 
@@ -120,9 +127,13 @@ static __always_inline bool parse_packet(struct npv_event *e, const void *nh, __
 		return false;
 	}
 
-	if (th && has_ports(e->protocol) && !bpf_probe_read_kernel(&ports, sizeof(ports), th)) {
-		e->sport = bpf_ntohs(ports.source);
-		e->dport = bpf_ntohs(ports.dest);
+	if (th && e->protocol == IPPROTO_TCP && !bpf_probe_read_kernel(&l4, sizeof(l4), th)) {
+		e->sport = bpf_ntohs(l4.source);
+		e->dport = bpf_ntohs(l4.dest);
+		e->tcp_flags = l4.flags;
+	} else if (th && has_ports(e->protocol) && !bpf_probe_read_kernel(&l4, 4, th)) {
+		e->sport = bpf_ntohs(l4.source);
+		e->dport = bpf_ntohs(l4.dest);
 	}
 	return true;
 }

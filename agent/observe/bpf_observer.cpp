@@ -109,23 +109,6 @@ std::expected<void, GroupFailure> attach_tracing(Skel& skel, Notes&) {
   return {};
 }
 
-// SYN_SENT comes from the sockops program when it can attach (it knows the local port), else
-// from the state change (bpf/tcp_state.bpf.c explains why). Attached before the tp_btf programs,
-// so that no attempt is reported twice or not at all.
-std::expected<void, GroupFailure> attach_tcp(npv_tcp_state& skel, Notes& notes) {
-  if (auto cgroup = observe::open_cgroup2_root(); !cgroup) {
-    notes.push_back("sockops not attached (" + cgroup.error().message +
-                    "): SYN_SENT of unbound sockets has local port 0");
-  } else if (skel.links.npv_tcp_connect = bpf_program__attach_cgroup(skel.progs.npv_tcp_connect, cgroup->get());
-             skel.links.npv_tcp_connect == nullptr) {
-    notes.push_back(std::string("sockops attach failed: ") + std::strerror(errno) +
-                    ": SYN_SENT of unbound sockets has local port 0");
-  } else {
-    skel.bss->syn_sent_by_sockops = true;
-  }
-  return attach_tracing(skel, notes);
-}
-
 template <class Skel>
 std::expected<void, GroupFailure> attach_udp(Skel& skel, Notes&) {
   auto cgroup = observe::open_cgroup2_root();
@@ -152,7 +135,7 @@ std::expected<Group, GroupFailure> start_one(ObserverGroup id, const ObserverOpt
                               "before closing is not reported in CLOSED");
             }
           },
-          attach_tcp);
+          attach_tracing<npv_tcp_state>);
     case ObserverGroup::kDrops:
       return start_group<npv_drops>(id, ring_bytes, notes, [](npv_drops&) {}, attach_tracing<npv_drops>);
     case ObserverGroup::kUdp: {

@@ -121,10 +121,19 @@ void FlowTracker::on_event(const npv_event& ev) {
     return;
   }
   if (ev.type == NPV_EV_DROP) {
+    const bool syn = tuple->proto == Protocol::kTCP &&
+                     (ev.tcp_flags & (NPV_TCP_FLAG_SYN | NPV_TCP_FLAG_ACK)) == NPV_TCP_FLAG_SYN;
     // Rule 1: the drop's own key, then the reversed key (a dropped reply); rule 7: else an orphan.
+    // Rule 4: a dropped SYN only under its own key; rule 6: dropped after the client finished,
+    // it is the next attempt (rule 7: a drop read after the outcome may still predate it).
     auto it = find(*tuple);
-    if (it == lru_.end()) it = find(tuple->reversed());
+    if (syn && it != lru_.end() && it->client_outcome && ev.ts_ns > it->client_outcome_ns) {
+      complete(it, false);
+      it = lru_.end();
+    }
+    if (it == lru_.end() && !syn) it = find(tuple->reversed());
     if (it == lru_.end()) it = open(*tuple, ev.ts_ns);
+    if (syn) it->syn_dropped = true;
     record_drop(*it, ev.drop_reason);
     touch(it, ev.ts_ns);
     return;
@@ -140,16 +149,12 @@ void FlowTracker::on_event(const npv_event& ev) {
   if (it != lru_.end()) {
     Entry& old = *it;
     // Rule 6: a new attempt on the key of a finished one completes the old flow now.
-    const bool new_tcp_attempt = ev.type == NPV_EV_TCP_SYN_SENT && old.client_outcome;
+    const bool new_tcp_attempt = tcp && ev.type != NPV_EV_TCP_ACCEPTED && old.client_outcome;
     const bool new_udp_interval =
         ev.type == NPV_EV_UDP_SENT && old.flow.client_seen && known_outcome(old).has_value();
     if (new_tcp_attempt || new_udp_interval) {
       complete(it, false);
       it = lru_.end();
-    } else if ((ev.type == NPV_EV_TCP_ESTABLISHED || ev.type == NPV_EV_TCP_CLOSED) && old.client_outcome) {
-      // Rule 2: the client's outcome is final; a second one (no SYN_SENT between) contradicts it.
-      ++stats_.ignored_events;
-      return;
     }
   }
   if (it == lru_.end()) it = open(*tuple, ev.ts_ns);
@@ -157,12 +162,13 @@ void FlowTracker::on_event(const npv_event& ev) {
   ObservedFlow& f = e.flow;
 
   switch (ev.type) {
-    case NPV_EV_TCP_SYN_SENT:  // rule 2: the client opens an attempt
+    case NPV_EV_TCP_SYN_SENT:  // rule 2: an attempt still waiting for an answer
       f.client_seen = true;
       break;
     case NPV_EV_TCP_ESTABLISHED:  // rule 2
       f.client_seen = true;
       e.client_outcome = Outcome::kEstablished;
+      e.client_outcome_ns = ev.ts_ns;
       break;
     case NPV_EV_TCP_RST_RECEIVED:  // rule 2: refused, once CLOSED confirms
       f.client_seen = true;
@@ -172,6 +178,7 @@ void FlowTracker::on_event(const npv_event& ev) {
       f.client_seen = true;
       f.sk_err = ev.sk_err;
       e.client_outcome = classify_closed(e.reset_seen, ev.sk_err);
+      e.client_outcome_ns = ev.ts_ns;
       break;
     case NPV_EV_TCP_ACCEPTED:  // rule 3
       f.server_seen = true;
@@ -224,7 +231,8 @@ FlowTracker::Lru::iterator FlowTracker::find(const FlowTuple& key) {
 FlowTracker::Lru::iterator FlowTracker::open(const FlowTuple& key, std::uint64_t ts_ns) {
   // Rule 7: adopt an orphan drop of this flow's reply direction that arrived first.
   std::optional<Entry> orphan;
-  if (auto r = find(key.reversed()); r != lru_.end() && !r->flow.client_seen && !r->flow.server_seen) {
+  if (auto r = find(key.reversed());
+      r != lru_.end() && !r->flow.client_seen && !r->flow.server_seen && !r->syn_dropped) {
     orphan = std::move(*r);
     due_.erase(orphan->due);
     index_.erase(orphan->key);
@@ -284,7 +292,7 @@ std::optional<Outcome> FlowTracker::known_outcome(const Entry& e) const {
 
 std::uint64_t FlowTracker::deadline(const Entry& e) const {
   const std::uint64_t settled = after(e.flow.last_ns, options_.settle);  // rule 8
-  const bool orphan = !e.flow.client_seen && !e.flow.server_seen;
+  const bool orphan = !e.flow.client_seen && !e.flow.server_seen && !e.syn_dropped;  // rule 4: waits
   if (known_outcome(e) || orphan) return settled;
   const auto timeout = e.flow.proto == Protocol::kUDP ? options_.udp_timeout : options_.tcp_attempt_timeout;
   return std::max(settled, after(e.flow.first_ns, timeout));
@@ -293,7 +301,7 @@ std::uint64_t FlowTracker::deadline(const Entry& e) const {
 bool FlowTracker::complete(Lru::iterator it, bool expired) {
   Entry& e = *it;
   std::optional<Outcome> outcome = known_outcome(e);
-  const bool orphan = !e.flow.client_seen && !e.flow.server_seen;
+  const bool orphan = !e.flow.client_seen && !e.flow.server_seen;  // seen by a drop only
   if (!outcome && expired && !orphan)  // rules 5 and 8: no answer in time
     outcome = e.flow.proto == Protocol::kUDP ? Outcome::kNotDelivered : Outcome::kTimeout;
   if (outcome) {

@@ -53,13 +53,12 @@ struct VariantStats {
   std::uint64_t events = 0;   // consumed
 };
 
-// Which program emits each event type (the table in bpf/*.bpf.c). `syn_sent_by_sockops` is false
-// when the Observer reports that the sockops program is not attached.
-std::optional<std::string> emitting_program(std::uint8_t event_type, bool syn_sent_by_sockops);
+// Which program emits each event type (the table in bpf/*.bpf.c).
+std::optional<std::string> emitting_program(std::uint8_t event_type);
 
 // Before/after snapshots -> per-program deltas; `by_type` is the consumer's count of events.
 std::vector<ProgramDelta> program_deltas(const std::vector<ProgramStats>& before, const std::vector<ProgramStats>& after,
-                                         const ConsumerTally& tally, bool syn_sent_by_sockops);
+                                         const ConsumerTally& tally);
 
 struct ProgramFit {
   std::string name;
