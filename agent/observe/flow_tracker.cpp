@@ -94,23 +94,27 @@ std::optional<FlowTuple> decode_tuple(const npv_event& ev) {
 }
 
 std::size_t FlowTracker::TupleHash::operator()(const FlowTuple& t) const {
-  std::uint64_t h = 1469598103934665603ull;  // FNV-1a
-  auto mix = [&h](std::uint8_t b) { h = (h ^ b) * 1099511628211ull; };
-  for (const IpAddr* ip : {&t.src, &t.dst}) {
-    mix(ip->family);
-    for (std::uint8_t b : ip->bytes) mix(b);
-  }
-  for (std::uint16_t p : {t.src_port, t.dst_port}) {
-    mix(static_cast<std::uint8_t>(p >> 8));
-    mix(static_cast<std::uint8_t>(p));
-  }
-  mix(static_cast<std::uint8_t>(t.proto));
+  // 64-bit words through a multiply-xorshift mix (one multiply per word, not per byte).
+  auto mix = [](std::uint64_t h, std::uint64_t w) {
+    h ^= w + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ (h >> 32);
+  };
+  std::uint64_t w[4];
+  std::memcpy(&w[0], t.src.bytes.data(), 8);
+  std::memcpy(&w[1], t.src.bytes.data() + 8, 8);
+  std::memcpy(&w[2], t.dst.bytes.data(), 8);
+  std::memcpy(&w[3], t.dst.bytes.data() + 8, 8);
+  std::uint64_t h = (std::uint64_t{t.src_port} << 32) | (std::uint64_t{t.dst_port} << 16) |
+                    (std::uint64_t{t.src.family} << 8) | static_cast<std::uint64_t>(t.proto);
+  for (std::uint64_t x : w) h = mix(h, x);
   return static_cast<std::size_t>(h);
 }
 
 FlowTracker::FlowTracker(const ClusterState* cluster, TrackerOptions options)
     : cluster_(cluster), options_(std::move(options)) {
   options_.max_flows = std::max<std::size_t>(options_.max_flows, 1);
+  index_.reserve(std::min<std::size_t>(options_.max_flows, 1 << 16));  // no rehash in the common case
 }
 
 void FlowTracker::on_event(const npv_event& ev) {
@@ -132,7 +136,7 @@ void FlowTracker::on_event(const npv_event& ev) {
       it = lru_.end();
     }
     if (it == lru_.end() && !syn) it = find(tuple->reversed());
-    if (it == lru_.end()) it = open(*tuple, ev.ts_ns);
+    if (it == lru_.end()) it = open(*tuple, ev.ts_ns, true);
     if (syn) it->syn_dropped = true;
     record_drop(*it, ev.drop_reason);
     touch(it, ev.ts_ns);
@@ -157,7 +161,7 @@ void FlowTracker::on_event(const npv_event& ev) {
       it = lru_.end();
     }
   }
-  if (it == lru_.end()) it = open(*tuple, ev.ts_ns);
+  if (it == lru_.end()) it = open(*tuple, ev.ts_ns, false);
   Entry& e = *it;
   ObservedFlow& f = e.flow;
 
@@ -205,15 +209,18 @@ void FlowTracker::on_event(const npv_event& ev) {
 
 std::vector<ObservedFlow> FlowTracker::take_completed(std::uint64_t now_ns) {
   // Rule 8: every flow whose deadline has passed.
-  while (!due_.empty() && due_.begin()->first <= now_ns) {
-    const FlowTuple key = due_.begin()->second;
-    complete(find(key), true);
+  while (!due_.empty() && due_.top().at <= now_ns) {
+    const Due d = due_.top();
+    due_.pop();
+    auto it = find(d.key);
+    if (it != lru_.end() && it->id == d.id && it->due_ns == d.at) complete(it, true);  // else stale
   }
   return take_ready();
 }
 
 std::vector<ObservedFlow> FlowTracker::flush() {
   while (!lru_.empty()) complete(std::prev(lru_.end()), true);
+  due_ = {};
   return take_ready();
 }
 
@@ -228,15 +235,20 @@ FlowTracker::Lru::iterator FlowTracker::find(const FlowTuple& key) {
   return it == index_.end() ? lru_.end() : it->second;
 }
 
-FlowTracker::Lru::iterator FlowTracker::open(const FlowTuple& key, std::uint64_t ts_ns) {
-  // Rule 7: adopt an orphan drop of this flow's reply direction that arrived first.
+void FlowTracker::erase(Lru::iterator it) {
+  if (it->opened_by_drop) --opened_by_drop_;
+  index_.erase(it->key);
+  lru_.erase(it);
+}
+
+FlowTracker::Lru::iterator FlowTracker::open(const FlowTuple& key, std::uint64_t ts_ns, bool by_drop) {
+  // Rule 7: adopt an orphan drop of this flow's reply direction that arrived first (only a flow
+  // that a DROP opened can be one: skip the lookup when there is none).
   std::optional<Entry> orphan;
-  if (auto r = find(key.reversed());
+  if (auto r = opened_by_drop_ ? find(key.reversed()) : lru_.end();
       r != lru_.end() && !r->flow.client_seen && !r->flow.server_seen && !r->syn_dropped) {
-    orphan = std::move(*r);
-    due_.erase(orphan->due);
-    index_.erase(orphan->key);
-    lru_.erase(r);
+    orphan = *r;
+    erase(r);
   }
   // Rule 9: bounded memory, evict the least recently updated flow.
   while (lru_.size() >= options_.max_flows) {
@@ -251,7 +263,9 @@ FlowTracker::Lru::iterator FlowTracker::open(const FlowTuple& key, std::uint64_t
   e.flow.dst_port = key.dst_port;
   e.flow.proto = key.proto;
   e.flow.first_ns = e.flow.last_ns = ts_ns;
-  e.due = due_.end();
+  e.id = next_id_++;
+  e.opened_by_drop = by_drop;
+  opened_by_drop_ += by_drop;
   if (orphan) {
     e.dropped = true;
     e.flow.drop_reason = orphan->flow.drop_reason;
@@ -267,8 +281,10 @@ void FlowTracker::touch(Lru::iterator it, std::uint64_t ts_ns) {
   e.flow.first_ns = std::min(e.flow.first_ns, ts_ns);  // rule 7: events may arrive out of order
   e.flow.last_ns = std::max(e.flow.last_ns, ts_ns);
   lru_.splice(lru_.begin(), lru_, it);  // iterators stay valid
-  if (e.due != due_.end()) due_.erase(e.due);
-  e.due = due_.emplace(deadline(e), e.key);
+  if (const std::uint64_t d = deadline(e); d != e.due_ns) {
+    e.due_ns = d;
+    due_.push({d, e.id, e.key});
+  }
 }
 
 void FlowTracker::record_drop(Entry& e, std::uint32_t reason) {
@@ -316,17 +332,15 @@ bool FlowTracker::complete(Lru::iterator it, bool expired) {
   } else if (orphan) {
     ++stats_.unmatched_drops;  // rule 7: a TCP drop that no flow claimed
   }
-  if (e.due != due_.end()) due_.erase(e.due);
-  index_.erase(e.key);
-  lru_.erase(it);
+  erase(it);
   return outcome.has_value();
 }
 
 std::vector<ObservedFlow> FlowTracker::take_ready() {
   std::vector<ObservedFlow> out = std::move(ready_);
   ready_.clear();
-  std::stable_sort(out.begin(), out.end(),
-                   [](const ObservedFlow& a, const ObservedFlow& b) { return a.first_ns < b.first_ns; });
+  const auto earlier = [](const ObservedFlow& a, const ObservedFlow& b) { return a.first_ns < b.first_ns; };
+  if (!std::is_sorted(out.begin(), out.end(), earlier)) std::stable_sort(out.begin(), out.end(), earlier);
   return out;
 }
 

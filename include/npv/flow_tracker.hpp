@@ -60,6 +60,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <queue>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -159,14 +160,23 @@ class FlowTracker {
     bool delivered = false;
     bool dropped = false;
     bool syn_dropped = false;  // rule 4: opened by (or holds) a dropped SYN: waits like an attempt
-    std::multimap<std::uint64_t, FlowTuple>::iterator due;  // in due_
+    bool opened_by_drop = false;
+    std::uint64_t id = 0;      // unique per opened flow: tells a stale Due from a live one
+    std::uint64_t due_ns = 0;  // the deadline last pushed to due_
+  };
+  // A deadline in due_; stale (skipped) unless the flow of `key` still has this id and due_ns.
+  struct Due {
+    std::uint64_t at = 0, id = 0;
+    FlowTuple key;
+    bool operator>(const Due& o) const { return at != o.at ? at > o.at : id > o.id; }
   };
   using Lru = std::list<Entry>;  // front: most recently updated
 
   Lru::iterator find(const FlowTuple& key);  // lru_.end() when absent
   // Inserts a new flow at the LRU front, adopting an orphan drop under the reversed key (rule 7)
   // and evicting the LRU back when full (rule 9).
-  Lru::iterator open(const FlowTuple& key, std::uint64_t ts_ns);
+  Lru::iterator open(const FlowTuple& key, std::uint64_t ts_ns, bool by_drop);
+  void erase(Lru::iterator it);
   // After a change: widens first_ns/last_ns, moves to the LRU front, recomputes the deadline.
   void touch(Lru::iterator it, std::uint64_t ts_ns);
   void record_drop(Entry& e, std::uint32_t reason);
@@ -181,7 +191,11 @@ class FlowTracker {
   TrackerOptions options_;
   Lru lru_;
   std::unordered_map<FlowTuple, Lru::iterator, TupleHash> index_;
-  std::multimap<std::uint64_t, FlowTuple> due_;  // deadline (ns) -> key, for take_completed()
+  // Min-heap of deadlines for take_completed(); a touch pushes the new one, the old goes stale
+  // (no per-flow tree node to allocate, rebalance and free on every event).
+  std::priority_queue<Due, std::vector<Due>, std::greater<Due>> due_;
+  std::uint64_t next_id_ = 0;
+  std::size_t opened_by_drop_ = 0;  // flows a DROP opened: only they can be adopted (rule 7)
   std::vector<ObservedFlow> ready_;              // emitted, not yet returned
   TrackerStats stats_;
 };
