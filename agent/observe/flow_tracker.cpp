@@ -212,8 +212,7 @@ std::vector<ObservedFlow> FlowTracker::take_completed(std::uint64_t now_ns) {
   while (!due_.empty() && due_.top().at <= now_ns) {
     const Due d = due_.top();
     due_.pop();
-    auto it = find(d.key);
-    if (it != lru_.end() && it->id == d.id && it->due_ns == d.at) complete(it, true);  // else stale
+    if (d.entry->id == d.id && d.entry->due_ns == d.at) complete(d.entry, true);  // else stale
   }
   return take_ready();
 }
@@ -238,7 +237,8 @@ FlowTracker::Lru::iterator FlowTracker::find(const FlowTuple& key) {
 void FlowTracker::erase(Lru::iterator it) {
   if (it->opened_by_drop) --opened_by_drop_;
   index_.erase(it->key);
-  lru_.erase(it);
+  it->id = kNoId;
+  spare_.splice(spare_.begin(), lru_, it);
 }
 
 FlowTracker::Lru::iterator FlowTracker::open(const FlowTuple& key, std::uint64_t ts_ns, bool by_drop) {
@@ -255,7 +255,13 @@ FlowTracker::Lru::iterator FlowTracker::open(const FlowTuple& key, std::uint64_t
     ++stats_.evicted;
     if (!complete(std::prev(lru_.end()), false)) ++stats_.evicted_discarded;
   }
-  Entry& e = lru_.emplace_front();
+  if (spare_.empty()) {
+    lru_.emplace_front();
+  } else {
+    lru_.splice(lru_.begin(), spare_, spare_.begin());
+    lru_.front() = Entry{};
+  }
+  Entry& e = lru_.front();
   e.key = key;
   e.flow.src = key.src;
   e.flow.dst = key.dst;
@@ -283,7 +289,7 @@ void FlowTracker::touch(Lru::iterator it, std::uint64_t ts_ns) {
   lru_.splice(lru_.begin(), lru_, it);  // iterators stay valid
   if (const std::uint64_t d = deadline(e); d != e.due_ns) {
     e.due_ns = d;
-    due_.push({d, e.id, e.key});
+    due_.push({d, e.id, it});
   }
 }
 

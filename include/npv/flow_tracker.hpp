@@ -161,16 +161,18 @@ class FlowTracker {
     bool dropped = false;
     bool syn_dropped = false;  // rule 4: opened by (or holds) a dropped SYN: waits like an attempt
     bool opened_by_drop = false;
-    std::uint64_t id = 0;      // unique per opened flow: tells a stale Due from a live one
+    std::uint64_t id = 0;      // unique per opened flow (kNoId once removed): tells stale Dues
     std::uint64_t due_ns = 0;  // the deadline last pushed to due_
   };
-  // A deadline in due_; stale (skipped) unless the flow of `key` still has this id and due_ns.
+  static constexpr std::uint64_t kNoId = ~std::uint64_t{0};
+  using Lru = std::list<Entry>;  // front: most recently updated
+  // A deadline in due_; stale (skipped) unless `entry` still has this id and due_ns. Removed
+  // entries go to spare_ (spliced, never freed), so `entry` always points at a live node.
   struct Due {
     std::uint64_t at = 0, id = 0;
-    FlowTuple key;
+    Lru::iterator entry;
     bool operator>(const Due& o) const { return at != o.at ? at > o.at : id > o.id; }
   };
-  using Lru = std::list<Entry>;  // front: most recently updated
 
   Lru::iterator find(const FlowTuple& key);  // lru_.end() when absent
   // Inserts a new flow at the LRU front, adopting an orphan drop under the reversed key (rule 7)
@@ -190,6 +192,7 @@ class FlowTracker {
   const ClusterState* cluster_;
   TrackerOptions options_;
   Lru lru_;
+  Lru spare_;  // removed entries, reused by open(): no allocation per flow, Due::entry stays valid
   std::unordered_map<FlowTuple, Lru::iterator, TupleHash> index_;
   // Min-heap of deadlines for take_completed(); a touch pushes the new one, the old goes stale
   // (no per-flow tree node to allocate, rebalance and free on every event).
