@@ -7,7 +7,9 @@
  *              -> NPV_EV_DROP: s/d = the dropped packet's own source/destination,
  *                 drop_reason = the raw enum skb_drop_reason value, netns of skb->dev
  *                 (else of skb->sk, else 0), the cookie skb->sk already has (0 without a
- *                 socket or if none was ever assigned)
+ *                 socket or if none was ever assigned), tcp_flags = the TCP flags byte of a
+ *                 TCP packet (a dropped SYN is a connection attempt: its client may not report
+ *                 it before the outcome, see tcp_state.bpf.c)
  *
  * Every other reason, and packets that are not IPv4/IPv6, count NPV_CNT_FILTERED.
  * Reason values differ between kernels: they are resolved through BTF at load time (CO-RE),
@@ -71,9 +73,14 @@ struct npv_ipv6 {
 	__u8 daddr[16];
 };
 
-struct npv_ports {
+/* The first 14 bytes of a TCP header; UDP and SCTP start with the same two ports. */
+struct npv_l4_head {
 	__be16 source;
 	__be16 dest;
+	__be32 seq;
+	__be32 ack_seq;
+	__u8 doff_res;
+	__u8 flags;
 };
 
 static __always_inline bool has_ports(__u8 protocol)
@@ -87,7 +94,7 @@ static __always_inline bool has_ports(__u8 protocol)
  */
 static __always_inline bool parse_packet(struct npv_event *e, const void *nh, __be16 proto)
 {
-	struct npv_ports ports = {};
+	struct npv_l4_head l4 = {};
 	const void *th = NULL;
 	__u8 first;
 
@@ -120,9 +127,13 @@ static __always_inline bool parse_packet(struct npv_event *e, const void *nh, __
 		return false;
 	}
 
-	if (th && has_ports(e->protocol) && !bpf_probe_read_kernel(&ports, sizeof(ports), th)) {
-		e->sport = bpf_ntohs(ports.source);
-		e->dport = bpf_ntohs(ports.dest);
+	if (th && e->protocol == IPPROTO_TCP && !bpf_probe_read_kernel(&l4, sizeof(l4), th)) {
+		e->sport = bpf_ntohs(l4.source);
+		e->dport = bpf_ntohs(l4.dest);
+		e->tcp_flags = l4.flags;
+	} else if (th && has_ports(e->protocol) && !bpf_probe_read_kernel(&l4, 4, th)) {
+		e->sport = bpf_ntohs(l4.source);
+		e->dport = bpf_ntohs(l4.dest);
 	}
 	return true;
 }
@@ -131,6 +142,8 @@ SEC("tp_btf/kfree_skb")
 int BPF_PROG(npv_kfree_skb, struct sk_buff *skb, void *location, unsigned int reason)
 {
 	struct npv_event ev;
+	struct net_device *dev;
+	struct sock *sk;
 	__u16 network_header;
 	unsigned char *head;
 	__be16 proto;
@@ -138,9 +151,12 @@ int BPF_PROG(npv_kfree_skb, struct sk_buff *skb, void *location, unsigned int re
 	if (!reason_of_interest(reason))
 		goto filtered;
 
-	head = BPF_CORE_READ(skb, head);
-	network_header = BPF_CORE_READ(skb, network_header);
-	proto = BPF_CORE_READ(skb, protocol);
+	/* skb is a BTF pointer: direct (CO-RE relocated, fault-safe) loads; the packet bytes it
+	 * points to are not typed, so parse_packet() reads them with bpf_probe_read_kernel()
+	 */
+	head = skb->head;
+	network_header = skb->network_header;
+	proto = skb->protocol;
 	if (!head || network_header == (__u16)~0U)
 		goto filtered;
 
@@ -150,13 +166,17 @@ int BPF_PROG(npv_kfree_skb, struct sk_buff *skb, void *location, unsigned int re
 	ev.type = NPV_EV_DROP;
 	ev.ts_ns = bpf_ktime_get_ns();
 	ev.drop_reason = reason;
-	ev.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
-	if (!ev.netns)
-		ev.netns = BPF_CORE_READ(skb, sk, __sk_common.skc_net.net, ns.inum);
+	dev = skb->dev;
+	sk = skb->sk;
+	if (dev)
+		ev.netns = dev->nd_net.net->ns.inum;
+	if (!ev.netns && sk)
+		ev.netns = sk->__sk_common.skc_net.net->ns.inum;
 	/* bpf_get_socket_cookie() rejects skb->sk here (an RCU pointer): read the cookie the socket
 	 * already has. Every socket npv's TCP/UDP hooks saw has one; others read 0.
 	 */
-	ev.cookie = BPF_CORE_READ(skb, sk, __sk_common.skc_cookie.counter);
+	if (sk)
+		ev.cookie = sk->__sk_common.skc_cookie.counter;
 	npv_event_emit(&ev);
 	return 0;
 

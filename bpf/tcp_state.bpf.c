@@ -1,25 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /* TCP connection attempts and how they end, seen at both ends through socket state changes.
  *
- *   sockops              TCP_CONNECT_CB           NPV_EV_TCP_SYN_SENT     s = local, d = remote
  *   inet_sock_set_state  SYN_SENT -> ESTABLISHED  NPV_EV_TCP_ESTABLISHED  s = local, d = remote
  *                        SYN_SENT -> CLOSE        NPV_EV_TCP_CLOSED       s = local, d = remote,
  *                                                 sk_err = sk->sk_err (set before tcp_done),
  *                                                 else sk_err_soft, else a queued ICMP error
  *                        SYN_RECV -> ESTABLISHED  NPV_EV_TCP_ACCEPTED     s = remote, d = local
- *                        CLOSE -> SYN_SENT        NPV_EV_TCP_SYN_SENT, only if the sockops
- *                                                 program is not attached (see below)
+ *   tcp_retransmit_skb   sk in SYN_SENT           NPV_EV_TCP_SYN_SENT     s = local, d = remote
  *   tcp_receive_reset    sk in SYN_SENT           NPV_EV_TCP_RST_RECEIVED s = local, d = remote
  *   inet_sk_error_report sk in SYN_SENT           nothing: records the error for CLOSED (below)
  *
- * Why SYN_SENT comes from sockops: connect() moves the socket to SYN_SENT *before* it picks the
- * local port (tcp_v4_connect: tcp_set_state(SYN_SENT), then inet_hash_connect()), so at that
- * transition an unbound socket has local port 0, and the flow could not be joined with the
- * events that carry its port. BPF_SOCK_OPS_TCP_CONNECT_CB runs in tcp_connect(), after the port
- * is assigned and before the SYN is sent (so a SYN dropped on output is still an attempt).
- * Userspace sets syn_sent_by_sockops once that program is attached; without it (no cgroup v2,
- * attach refused), the state change emits SYN_SENT with the local port the socket has then (0
- * if unbound).
+ * One event per attempt, at its outcome: ESTABLISHED and CLOSED stand for the attempt as well
+ * (the ABI says so), and the attempt itself is only reported while it waits for an answer, by
+ * its SYN retransmissions (the first one leaves after the initial RTO, 1 s). Reporting every
+ * attempt when it starts would double the events of the common case, and needs a hook after
+ * connect() has picked the local port: CLOSE -> SYN_SENT happens before that (tcp_v4_connect:
+ * tcp_set_state(SYN_SENT), then inet_hash_connect()), and the one hook after it, a sockops
+ * program, runs for every callback of every TCP socket (about 9 per connection). A SYN dropped
+ * by a policy is reported at once anyway, by the drops group, with its TCP flags.
  *
  * CLOSED's sk_err beyond sk->sk_err: an ICMP error (e.g. the port unreachable of an nftables
  * `reject`) that arrives while connect() holds the socket lock - always so over loopback or
@@ -46,9 +44,6 @@
 #include "lib/npv_event.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-/* Written by userspace after load (mmapped .bss): true while npv_tcp_connect is attached. */
-volatile bool syn_sent_by_sockops;
 
 /* ICMP errors reported to SYN_SENT sockets, by socket cookie, until the socket leaves SYN_SENT
  * (see closed_errno). LRU: an entry whose socket vanished unseen is eventually evicted.
@@ -115,80 +110,55 @@ static __always_inline int closed_errno(const struct sock *sk, __u64 cookie)
 
 static __always_inline bool is_v4mapped_peer(const struct sock *sk)
 {
-	__u32 w[3];
+	const __u32 *w = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32;
 
-	if (bpf_core_read(w, sizeof(w), &sk->__sk_common.skc_v6_daddr))
-		return false;
 	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0xffff);
 }
 
 /* Fills netns, family, addresses and ports of @e from @sk (AF_INET or AF_INET6, checked by the
  * caller); the cookie is filled by the caller (the helper's argument differs per program type).
  * @swap puts the socket's remote end in s (server side: the first packet came from the client).
+ * @sk is a BTF pointer (tp_btf argument, bpf_skc_to_tcp_sock): fields are loaded directly (CO-RE
+ * relocated, fault-safe), which costs a fraction of a bpf_probe_read_kernel() call each.
  */
 static __always_inline void fill_from_sock(struct npv_event *e, const struct sock *sk, bool swap)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	__u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	__u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	__u8 *local = swap ? e->daddr : e->saddr;
-	__u8 *remote = swap ? e->saddr : e->daddr;
+	const struct sock_common *skc = &sk->__sk_common;
+	__u16 family = skc->skc_family;
+	__u16 lport = skc->skc_num;
+	__u16 rport = bpf_ntohs(skc->skc_dport);
+	__u32 *local = (__u32 *)(swap ? e->daddr : e->saddr);
+	__u32 *remote = (__u32 *)(swap ? e->saddr : e->daddr);
 
-	/* on SYN_SENT -> CLOSE the port is already released (inet_num = 0); inet_sport remains */
+	/* on SYN_SENT -> CLOSE the port is already released (inet_num = 0); inet_sport remains
+	 * (outside struct sock: read through CO-RE, this path is rare)
+	 */
 	if (!lport)
 		lport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 
 	if (family == NPV_AF_INET6 && !is_v4mapped_peer(sk)) {
-		bpf_core_read(local, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(remote, 16, &sk->__sk_common.skc_v6_daddr);
+		const __u32 *l = skc->skc_v6_rcv_saddr.in6_u.u6_addr32;
+		const __u32 *r = skc->skc_v6_daddr.in6_u.u6_addr32;
+
+		local[0] = l[0], local[1] = l[1], local[2] = l[2], local[3] = l[3];
+		remote[0] = r[0], remote[1] = r[1], remote[2] = r[2], remote[3] = r[3];
 	} else {
 		family = NPV_AF_INET;
-		bpf_core_read(local, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(remote, 4, &sk->__sk_common.skc_daddr);
+		local[0] = skc->skc_rcv_saddr;
+		remote[0] = skc->skc_daddr;
 	}
 	e->family = family;
 	e->protocol = IPPROTO_TCP;
 	e->sport = swap ? rport : lport;
 	e->dport = swap ? lport : rport;
-	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	e->netns = skc->skc_net.net->ns.inum;
 }
 
 static __always_inline bool is_inet_tcp(const struct sock *sk)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 family = sk->__sk_common.skc_family;
 
-	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP &&
-	       (family == NPV_AF_INET || family == NPV_AF_INET6);
-}
-
-SEC("sockops")
-int npv_tcp_connect(struct bpf_sock_ops *skops)
-{
-	struct bpf_sock *bsk;
-	struct tcp_sock *tp;
-	struct npv_event *e;
-
-	/* sock_ops runs for many callbacks; only the active open is ours */
-	if (skops->op != BPF_SOCK_OPS_TCP_CONNECT_CB)
-		goto filtered;
-	bsk = skops->sk;
-	if (!bsk)
-		goto filtered;
-	tp = bpf_skc_to_tcp_sock(bsk);
-	if (!tp || !is_inet_tcp((struct sock *)tp))
-		goto filtered;
-
-	e = npv_event_reserve(NPV_EV_TCP_SYN_SENT);
-	if (!e)
-		return 1;
-	fill_from_sock(e, (struct sock *)tp, false);
-	e->cookie = bpf_get_socket_cookie(skops);
-	npv_event_submit(e);
-	return 1; /* never affects the connection */
-
-filtered:
-	npv_count(NPV_CNT_FILTERED);
-	return 1;
+	return sk->sk_protocol == IPPROTO_TCP && (family == NPV_AF_INET || family == NPV_AF_INET6);
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -198,12 +168,13 @@ int BPF_PROG(npv_inet_sock_set_state, const struct sock *sk, int oldstate, int n
 	bool swap = false;
 	__u8 type;
 
+	/* the transitions of interest first: most hits are other transitions */
+	if (oldstate != TCP_SYN_SENT && oldstate != TCP_SYN_RECV)
+		goto filtered;
 	if (!is_inet_tcp(sk))
 		goto filtered;
 
-	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT && !syn_sent_by_sockops) {
-		type = NPV_EV_TCP_SYN_SENT;
-	} else if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
+	if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
 		type = NPV_EV_TCP_ESTABLISHED;
 	} else if (oldstate == TCP_SYN_SENT && newstate == TCP_CLOSE) {
 		type = NPV_EV_TCP_CLOSED;
@@ -240,7 +211,7 @@ int BPF_PROG(npv_inet_sk_error_report, const struct sock *sk)
 	__u64 cookie;
 	__s32 err;
 
-	if (is_inet_tcp(sk) && BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_SYN_SENT) {
+	if (is_inet_tcp(sk) && sk->__sk_common.skc_state == TCP_SYN_SENT) {
 		err = pending_errno(sk);
 		if (err) {
 			cookie = bpf_get_socket_cookie((void *)sk);
@@ -256,7 +227,7 @@ int BPF_PROG(npv_tcp_receive_reset, struct sock *sk)
 {
 	struct npv_event *e;
 
-	if (!is_inet_tcp(sk) || BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_SYN_SENT) {
+	if (!is_inet_tcp(sk) || sk->__sk_common.skc_state != TCP_SYN_SENT) {
 		npv_count(NPV_CNT_FILTERED);
 		return 0;
 	}
@@ -265,6 +236,25 @@ int BPF_PROG(npv_tcp_receive_reset, struct sock *sk)
 		return 0;
 	fill_from_sock(e, sk, false);
 	e->cookie = bpf_get_socket_cookie(sk);
+	npv_event_submit(e);
+	return 0;
+}
+
+/* A SYN retransmitted: the attempt is still waiting for an answer (see the top of this file). */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(npv_tcp_retransmit_skb, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	struct npv_event *e;
+
+	if (sk->__sk_common.skc_state != TCP_SYN_SENT || !is_inet_tcp(sk)) {
+		npv_count(NPV_CNT_FILTERED);
+		return 0;
+	}
+	e = npv_event_reserve(NPV_EV_TCP_SYN_SENT);
+	if (!e)
+		return 0;
+	fill_from_sock(e, sk, false);
+	e->cookie = bpf_get_socket_cookie((void *)sk);
 	npv_event_submit(e);
 	return 0;
 }

@@ -39,8 +39,12 @@ struct udp_key {
 	__u8 daddr[16];
 };
 
+/* BPF_F_NO_COMMON_LRU: per-CPU free lists, so that inserting a new key takes no lock shared by
+ * the CPUs (the table itself is shared: every CPU sees every key).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, NPV_UDP_DEDUP_ENTRIES);
 	__type(key, struct udp_key);
 	__type(value, __u64);
@@ -121,12 +125,37 @@ static __always_inline bool dedup_claim(const struct udp_key *k, __u64 now)
 	return __sync_val_compare_and_swap(last, seen, now) == seen;
 }
 
+/* True if the packet is certainly not UDP over IPv4/IPv6: the common case (every TCP packet of
+ * every socket passes here), decided with direct packet loads instead of helper calls. False when
+ * unsure (header not in the linear area): parse_udp() decides then.
+ */
+static __always_inline bool surely_not_udp(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	__u32 proto = skb->protocol;
+
+	if (proto == bpf_htons(NPV_ETH_P_IP)) {
+		struct iphdr *ip4 = data;
+
+		return (void *)(ip4 + 1) <= data_end && ip4->protocol != IPPROTO_UDP;
+	}
+	if (proto == bpf_htons(NPV_ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = data;
+
+		return (void *)(ip6 + 1) <= data_end && ip6->nexthdr != IPPROTO_UDP;
+	}
+	return true;
+}
+
 static __always_inline void handle(struct __sk_buff *skb, __u8 type)
 {
 	struct udp_key k;
 	struct npv_event *e;
 	__u64 now;
 
+	if (surely_not_udp(skb))
+		goto filtered;
 	__builtin_memset(&k, 0, sizeof(k));
 	if (!parse_udp(skb, &k))
 		goto filtered;

@@ -2,6 +2,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <spdlog/spdlog.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <thread>
 
 #include "npv/observer.hpp"
+#include "npv/unique_fd.hpp"
 #include "observe/cgroup.hpp"
 #include "observe/drop_reasons.hpp"
 #include "observe/libbpf_log.hpp"
@@ -63,6 +65,10 @@ std::unexpected<GroupFailure> group_failure(const std::string& step, int err) {
   return std::unexpected(GroupFailure{step, step + " failed: " + std::strerror(err), err});
 }
 
+// The BPF programs wake the reader only once a ring buffer is 1/kWakeupDivisor full; otherwise
+// the reader reads on its poll timeout (bpf/lib/npv_event.bpf.h).
+constexpr __u32 kWakeupDivisor = 4;
+
 // Partial degradations of a group that runs (one line each, without the group name).
 using Notes = std::vector<std::string>;
 
@@ -82,6 +88,7 @@ std::expected<Group, GroupFailure> start_group(ObserverGroup id, __u32 ring_byte
   if (!skel) return group_failure("open", errno);
   if (int err = bpf_map__set_max_entries(skel->maps.events, ring_bytes); err != 0)
     return group_failure("ring buffer sizing", -err);
+  skel->rodata->npv_wakeup_bytes = ring_bytes / kWakeupDivisor;  // bpf/lib/npv_event.bpf.h
   configure(*skel);
   if (int err = Skel::load(skel.get()); err != 0) return group_failure("load", -err);
   if (auto attached = attach(*skel, notes); !attached) return std::unexpected(attached.error());
@@ -100,23 +107,6 @@ template <class Skel>
 std::expected<void, GroupFailure> attach_tracing(Skel& skel, Notes&) {
   if (int err = Skel::attach(&skel); err != 0) return group_failure("tp_btf attach", -err);
   return {};
-}
-
-// SYN_SENT comes from the sockops program when it can attach (it knows the local port), else
-// from the state change (bpf/tcp_state.bpf.c explains why). Attached before the tp_btf programs,
-// so that no attempt is reported twice or not at all.
-std::expected<void, GroupFailure> attach_tcp(npv_tcp_state& skel, Notes& notes) {
-  if (auto cgroup = observe::open_cgroup2_root(); !cgroup) {
-    notes.push_back("sockops not attached (" + cgroup.error().message +
-                    "): SYN_SENT of unbound sockets has local port 0");
-  } else if (skel.links.npv_tcp_connect = bpf_program__attach_cgroup(skel.progs.npv_tcp_connect, cgroup->get());
-             skel.links.npv_tcp_connect == nullptr) {
-    notes.push_back(std::string("sockops attach failed: ") + std::strerror(errno) +
-                    ": SYN_SENT of unbound sockets has local port 0");
-  } else {
-    skel.bss->syn_sent_by_sockops = true;
-  }
-  return attach_tracing(skel, notes);
 }
 
 template <class Skel>
@@ -145,7 +135,7 @@ std::expected<Group, GroupFailure> start_one(ObserverGroup id, const ObserverOpt
                               "before closing is not reported in CLOSED");
             }
           },
-          attach_tcp);
+          attach_tracing<npv_tcp_state>);
     case ObserverGroup::kDrops:
       return start_group<npv_drops>(id, ring_bytes, notes, [](npv_drops&) {}, attach_tracing<npv_drops>);
     case ObserverGroup::kUdp: {
@@ -187,6 +177,9 @@ struct Observer::Impl {
   // groups' ring buffers) goes before the groups.
   std::vector<Group> groups;
   std::unique_ptr<ring_buffer, RingBufferDeleter> reader;
+  // Edge-triggered on every group's ring buffer: ready only when a program forced a wakeup (the
+  // ring is filling up), not whenever unread data exists (libbpf's own epoll is level-triggered).
+  UniqueFd wakeups;
   std::vector<std::string> degraded;
   int possible_cpus = 1;
   mutable std::optional<observe::DropReasonNames> drop_reasons;
@@ -279,6 +272,16 @@ Result<Observer> Observer::start(const ObserverOptions& options) {
       return make_error(Errc::kEnvironment, std::string(kReaderFailed) + std::strerror(-err), -err);
     }
   }
+  impl->wakeups = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
+  if (!impl->wakeups) return make_error(Errc::kEnvironment, std::string("epoll_create1: ") + std::strerror(errno), errno);
+  for (const Group& group : impl->groups) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLET;
+    if (::epoll_ctl(impl->wakeups.get(), EPOLL_CTL_ADD, bpf_map__fd(group.events), &ev) != 0) {
+      const int err = errno;
+      return make_error(Errc::kEnvironment, std::string(kReaderFailed) + std::strerror(err), err);
+    }
+  }
   if (options.drops) impl->drop_reasons = observe::DropReasonNames::load();
   return Observer(std::move(impl));
 }
@@ -294,12 +297,16 @@ int Observer::poll(std::chrono::milliseconds timeout, const std::function<void(c
     if (timeout_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
     return 0;
   }
+  if (timeout_ms != 0) {
+    // Returns early only on a forced wakeup (a ring buffer is filling up) or a signal.
+    epoll_event ev[4];
+    if (::epoll_wait(impl_->wakeups.get(), ev, 4, timeout_ms) < 0 && errno != EINTR) return -errno;
+  }
   impl_->on_event = &on_event;
   impl_->callback_error = nullptr;
-  const int n = ring_buffer__poll(impl_->reader.get(), timeout_ms);
+  const int n = ring_buffer__consume(impl_->reader.get());
   impl_->on_event = nullptr;
   if (impl_->callback_error) std::rethrow_exception(std::exchange(impl_->callback_error, nullptr));
-  if (n == -EINTR) return 0;
   return n;
 }
 

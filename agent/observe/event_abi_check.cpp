@@ -16,7 +16,7 @@ static_assert(offsetof(npv_event, sk_err) == 24);
 static_assert(offsetof(npv_event, type) == 28);
 static_assert(offsetof(npv_event, family) == 29);
 static_assert(offsetof(npv_event, protocol) == 30);
-static_assert(offsetof(npv_event, pad0) == 31);
+static_assert(offsetof(npv_event, tcp_flags) == 31);
 static_assert(offsetof(npv_event, saddr) == 32);
 static_assert(offsetof(npv_event, daddr) == 48);
 static_assert(offsetof(npv_event, sport) == 64);

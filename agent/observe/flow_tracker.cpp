@@ -94,23 +94,27 @@ std::optional<FlowTuple> decode_tuple(const npv_event& ev) {
 }
 
 std::size_t FlowTracker::TupleHash::operator()(const FlowTuple& t) const {
-  std::uint64_t h = 1469598103934665603ull;  // FNV-1a
-  auto mix = [&h](std::uint8_t b) { h = (h ^ b) * 1099511628211ull; };
-  for (const IpAddr* ip : {&t.src, &t.dst}) {
-    mix(ip->family);
-    for (std::uint8_t b : ip->bytes) mix(b);
-  }
-  for (std::uint16_t p : {t.src_port, t.dst_port}) {
-    mix(static_cast<std::uint8_t>(p >> 8));
-    mix(static_cast<std::uint8_t>(p));
-  }
-  mix(static_cast<std::uint8_t>(t.proto));
+  // 64-bit words through a multiply-xorshift mix (one multiply per word, not per byte).
+  auto mix = [](std::uint64_t h, std::uint64_t w) {
+    h ^= w + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ (h >> 32);
+  };
+  std::uint64_t w[4];
+  std::memcpy(&w[0], t.src.bytes.data(), 8);
+  std::memcpy(&w[1], t.src.bytes.data() + 8, 8);
+  std::memcpy(&w[2], t.dst.bytes.data(), 8);
+  std::memcpy(&w[3], t.dst.bytes.data() + 8, 8);
+  std::uint64_t h = (std::uint64_t{t.src_port} << 32) | (std::uint64_t{t.dst_port} << 16) |
+                    (std::uint64_t{t.src.family} << 8) | static_cast<std::uint64_t>(t.proto);
+  for (std::uint64_t x : w) h = mix(h, x);
   return static_cast<std::size_t>(h);
 }
 
 FlowTracker::FlowTracker(const ClusterState* cluster, TrackerOptions options)
     : cluster_(cluster), options_(std::move(options)) {
   options_.max_flows = std::max<std::size_t>(options_.max_flows, 1);
+  index_.reserve(std::min<std::size_t>(options_.max_flows, 1 << 16));  // no rehash in the common case
 }
 
 void FlowTracker::on_event(const npv_event& ev) {
@@ -121,10 +125,19 @@ void FlowTracker::on_event(const npv_event& ev) {
     return;
   }
   if (ev.type == NPV_EV_DROP) {
+    const bool syn = tuple->proto == Protocol::kTCP &&
+                     (ev.tcp_flags & (NPV_TCP_FLAG_SYN | NPV_TCP_FLAG_ACK)) == NPV_TCP_FLAG_SYN;
     // Rule 1: the drop's own key, then the reversed key (a dropped reply); rule 7: else an orphan.
+    // Rule 4: a dropped SYN only under its own key; rule 6: dropped after the client finished,
+    // it is the next attempt (rule 7: a drop read after the outcome may still predate it).
     auto it = find(*tuple);
-    if (it == lru_.end()) it = find(tuple->reversed());
-    if (it == lru_.end()) it = open(*tuple, ev.ts_ns);
+    if (syn && it != lru_.end() && it->client_outcome && ev.ts_ns > it->client_outcome_ns) {
+      complete(it, false);
+      it = lru_.end();
+    }
+    if (it == lru_.end() && !syn) it = find(tuple->reversed());
+    if (it == lru_.end()) it = open(*tuple, ev.ts_ns, true);
+    if (syn) it->syn_dropped = true;
     record_drop(*it, ev.drop_reason);
     touch(it, ev.ts_ns);
     return;
@@ -140,29 +153,26 @@ void FlowTracker::on_event(const npv_event& ev) {
   if (it != lru_.end()) {
     Entry& old = *it;
     // Rule 6: a new attempt on the key of a finished one completes the old flow now.
-    const bool new_tcp_attempt = ev.type == NPV_EV_TCP_SYN_SENT && old.client_outcome;
+    const bool new_tcp_attempt = tcp && ev.type != NPV_EV_TCP_ACCEPTED && old.client_outcome;
     const bool new_udp_interval =
         ev.type == NPV_EV_UDP_SENT && old.flow.client_seen && known_outcome(old).has_value();
     if (new_tcp_attempt || new_udp_interval) {
       complete(it, false);
       it = lru_.end();
-    } else if ((ev.type == NPV_EV_TCP_ESTABLISHED || ev.type == NPV_EV_TCP_CLOSED) && old.client_outcome) {
-      // Rule 2: the client's outcome is final; a second one (no SYN_SENT between) contradicts it.
-      ++stats_.ignored_events;
-      return;
     }
   }
-  if (it == lru_.end()) it = open(*tuple, ev.ts_ns);
+  if (it == lru_.end()) it = open(*tuple, ev.ts_ns, false);
   Entry& e = *it;
   ObservedFlow& f = e.flow;
 
   switch (ev.type) {
-    case NPV_EV_TCP_SYN_SENT:  // rule 2: the client opens an attempt
+    case NPV_EV_TCP_SYN_SENT:  // rule 2: an attempt still waiting for an answer
       f.client_seen = true;
       break;
     case NPV_EV_TCP_ESTABLISHED:  // rule 2
       f.client_seen = true;
       e.client_outcome = Outcome::kEstablished;
+      e.client_outcome_ns = ev.ts_ns;
       break;
     case NPV_EV_TCP_RST_RECEIVED:  // rule 2: refused, once CLOSED confirms
       f.client_seen = true;
@@ -172,6 +182,7 @@ void FlowTracker::on_event(const npv_event& ev) {
       f.client_seen = true;
       f.sk_err = ev.sk_err;
       e.client_outcome = classify_closed(e.reset_seen, ev.sk_err);
+      e.client_outcome_ns = ev.ts_ns;
       break;
     case NPV_EV_TCP_ACCEPTED:  // rule 3
       f.server_seen = true;
@@ -198,15 +209,17 @@ void FlowTracker::on_event(const npv_event& ev) {
 
 std::vector<ObservedFlow> FlowTracker::take_completed(std::uint64_t now_ns) {
   // Rule 8: every flow whose deadline has passed.
-  while (!due_.empty() && due_.begin()->first <= now_ns) {
-    const FlowTuple key = due_.begin()->second;
-    complete(find(key), true);
+  while (!due_.empty() && due_.top().at <= now_ns) {
+    const Due d = due_.top();
+    due_.pop();
+    if (d.entry->id == d.id && d.entry->due_ns == d.at) complete(d.entry, true);  // else stale
   }
   return take_ready();
 }
 
 std::vector<ObservedFlow> FlowTracker::flush() {
   while (!lru_.empty()) complete(std::prev(lru_.end()), true);
+  due_ = {};
   return take_ready();
 }
 
@@ -221,21 +234,34 @@ FlowTracker::Lru::iterator FlowTracker::find(const FlowTuple& key) {
   return it == index_.end() ? lru_.end() : it->second;
 }
 
-FlowTracker::Lru::iterator FlowTracker::open(const FlowTuple& key, std::uint64_t ts_ns) {
-  // Rule 7: adopt an orphan drop of this flow's reply direction that arrived first.
+void FlowTracker::erase(Lru::iterator it) {
+  if (it->opened_by_drop) --opened_by_drop_;
+  index_.erase(it->key);
+  it->id = kNoId;
+  spare_.splice(spare_.begin(), lru_, it);
+}
+
+FlowTracker::Lru::iterator FlowTracker::open(const FlowTuple& key, std::uint64_t ts_ns, bool by_drop) {
+  // Rule 7: adopt an orphan drop of this flow's reply direction that arrived first (only a flow
+  // that a DROP opened can be one: skip the lookup when there is none).
   std::optional<Entry> orphan;
-  if (auto r = find(key.reversed()); r != lru_.end() && !r->flow.client_seen && !r->flow.server_seen) {
-    orphan = std::move(*r);
-    due_.erase(orphan->due);
-    index_.erase(orphan->key);
-    lru_.erase(r);
+  if (auto r = opened_by_drop_ ? find(key.reversed()) : lru_.end();
+      r != lru_.end() && !r->flow.client_seen && !r->flow.server_seen && !r->syn_dropped) {
+    orphan = *r;
+    erase(r);
   }
   // Rule 9: bounded memory, evict the least recently updated flow.
   while (lru_.size() >= options_.max_flows) {
     ++stats_.evicted;
     if (!complete(std::prev(lru_.end()), false)) ++stats_.evicted_discarded;
   }
-  Entry& e = lru_.emplace_front();
+  if (spare_.empty()) {
+    lru_.emplace_front();
+  } else {
+    lru_.splice(lru_.begin(), spare_, spare_.begin());
+    lru_.front() = Entry{};
+  }
+  Entry& e = lru_.front();
   e.key = key;
   e.flow.src = key.src;
   e.flow.dst = key.dst;
@@ -243,7 +269,9 @@ FlowTracker::Lru::iterator FlowTracker::open(const FlowTuple& key, std::uint64_t
   e.flow.dst_port = key.dst_port;
   e.flow.proto = key.proto;
   e.flow.first_ns = e.flow.last_ns = ts_ns;
-  e.due = due_.end();
+  e.id = next_id_++;
+  e.opened_by_drop = by_drop;
+  opened_by_drop_ += by_drop;
   if (orphan) {
     e.dropped = true;
     e.flow.drop_reason = orphan->flow.drop_reason;
@@ -259,8 +287,10 @@ void FlowTracker::touch(Lru::iterator it, std::uint64_t ts_ns) {
   e.flow.first_ns = std::min(e.flow.first_ns, ts_ns);  // rule 7: events may arrive out of order
   e.flow.last_ns = std::max(e.flow.last_ns, ts_ns);
   lru_.splice(lru_.begin(), lru_, it);  // iterators stay valid
-  if (e.due != due_.end()) due_.erase(e.due);
-  e.due = due_.emplace(deadline(e), e.key);
+  if (const std::uint64_t d = deadline(e); d != e.due_ns) {
+    e.due_ns = d;
+    due_.push({d, e.id, it});
+  }
 }
 
 void FlowTracker::record_drop(Entry& e, std::uint32_t reason) {
@@ -284,7 +314,7 @@ std::optional<Outcome> FlowTracker::known_outcome(const Entry& e) const {
 
 std::uint64_t FlowTracker::deadline(const Entry& e) const {
   const std::uint64_t settled = after(e.flow.last_ns, options_.settle);  // rule 8
-  const bool orphan = !e.flow.client_seen && !e.flow.server_seen;
+  const bool orphan = !e.flow.client_seen && !e.flow.server_seen && !e.syn_dropped;  // rule 4: waits
   if (known_outcome(e) || orphan) return settled;
   const auto timeout = e.flow.proto == Protocol::kUDP ? options_.udp_timeout : options_.tcp_attempt_timeout;
   return std::max(settled, after(e.flow.first_ns, timeout));
@@ -293,7 +323,7 @@ std::uint64_t FlowTracker::deadline(const Entry& e) const {
 bool FlowTracker::complete(Lru::iterator it, bool expired) {
   Entry& e = *it;
   std::optional<Outcome> outcome = known_outcome(e);
-  const bool orphan = !e.flow.client_seen && !e.flow.server_seen;
+  const bool orphan = !e.flow.client_seen && !e.flow.server_seen;  // seen by a drop only
   if (!outcome && expired && !orphan)  // rules 5 and 8: no answer in time
     outcome = e.flow.proto == Protocol::kUDP ? Outcome::kNotDelivered : Outcome::kTimeout;
   if (outcome) {
@@ -308,17 +338,15 @@ bool FlowTracker::complete(Lru::iterator it, bool expired) {
   } else if (orphan) {
     ++stats_.unmatched_drops;  // rule 7: a TCP drop that no flow claimed
   }
-  if (e.due != due_.end()) due_.erase(e.due);
-  index_.erase(e.key);
-  lru_.erase(it);
+  erase(it);
   return outcome.has_value();
 }
 
 std::vector<ObservedFlow> FlowTracker::take_ready() {
   std::vector<ObservedFlow> out = std::move(ready_);
   ready_.clear();
-  std::stable_sort(out.begin(), out.end(),
-                   [](const ObservedFlow& a, const ObservedFlow& b) { return a.first_ns < b.first_ns; });
+  const auto earlier = [](const ObservedFlow& a, const ObservedFlow& b) { return a.first_ns < b.first_ns; };
+  if (!std::is_sorted(out.begin(), out.end(), earlier)) std::stable_sort(out.begin(), out.end(), earlier);
   return out;
 }
 

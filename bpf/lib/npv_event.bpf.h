@@ -6,6 +6,16 @@
  *    real one with bpf_map__set_max_entries() before load (a power of two, >= one page).
  *  - `npv_counters`: per-CPU array indexed by enum npv_counter. Userspace sums the CPUs.
  *
+ * Wakeups: records are submitted with BPF_RB_NO_WAKEUP - waking the reader for every record (an
+ * irq_work and a wake_up per event) cost more than everything else the hooks do. The reader reads
+ * on its own timer (Observer::poll's timeout bounds the latency) and is woken early, with
+ * BPF_RB_FORCE_WAKEUP, by the records that bring the unread data to npv_wakeup_bytes (set by
+ * userspace before load to a quarter of the ring), so that a burst cannot fill the ring between
+ * two timer reads. Only the records within NPV_WAKEUP_WINDOW bytes past that mark force a wakeup
+ * (a window, not one exact record: producers on several CPUs race): past it, a reader that is
+ * already awake, or that does not read at all, is not sent a wakeup (an IPI, microseconds) per
+ * record.
+ *
  * Accounting contract: every hook hit that passes the in-kernel filter ends in exactly one of
  * NPV_CNT_EMITTED (event submitted) or NPV_CNT_RB_FULL (reserve failed, event lost); hits that
  * the filter rejects count NPV_CNT_FILTERED. Nothing is lost silently.
@@ -24,6 +34,11 @@
 #define NPV_ETH_P_IPV6 0x86DD
 
 #define NPV_RINGBUF_DEFAULT_BYTES (1 << 22)
+
+/* Unread bytes from which a submit wakes the reader; set by userspace before load. */
+const volatile __u64 npv_wakeup_bytes = NPV_RINGBUF_DEFAULT_BYTES / 4;
+/* Bytes past that mark within which a submit still wakes it (16 records of up to 128 bytes). */
+#define NPV_WAKEUP_WINDOW (16 * 128)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -64,7 +79,13 @@ static __always_inline struct npv_event *npv_event_reserve(__u8 type)
 
 static __always_inline void npv_event_submit(struct npv_event *e)
 {
-	bpf_ringbuf_submit(e, 0);
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	/* the record is reserved, so it is counted in the unread data already */
+	__u64 unread = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	if (unread >= npv_wakeup_bytes && unread < npv_wakeup_bytes + NPV_WAKEUP_WINDOW)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
 	npv_count(NPV_CNT_EMITTED);
 }
 

@@ -10,7 +10,9 @@
 //  1. Key. A flow is keyed by (src ip, src port, dst ip, dst port, protocol) in the direction of
 //     its first packet; the ABI orients every event that way, so both ends share the key. A DROP
 //     is looked up under its own key, then under the reversed key (a dropped reply, e.g. SYN-ACK).
-//  2. TCP client. SYN_SENT opens an attempt (client_seen). ESTABLISHED -> kEstablished.
+//  2. TCP client. Any client event opens an attempt if none is open (client_seen): the kernel
+//     reports an attempt at its outcome, ESTABLISHED or CLOSED, and SYN_SENT only while it waits
+//     for an answer (abi/flow_event.h). ESTABLISHED -> kEstablished.
 //     RST_RECEIVED marks a reset. CLOSED -> (a) reset seen: kRefused; (b) ECONNREFUSED without a
 //     reset (an ICMP port-unreachable, e.g. nftables `reject`): kUnreachable; (c) EHOSTUNREACH,
 //     ENETUNREACH, EHOSTDOWN, ENETDOWN, EACCES, EPERM: kUnreachable; (d) 0 or ETIMEDOUT: kTimeout
@@ -21,19 +23,24 @@
 //  4. Drops. A DROP joined to a flow records drop_reason (options.drop_reason_name, else the
 //     number; the first drop wins). For TCP it changes no outcome, it explains it (a kTimeout with
 //     a NETFILTER_DROP is a policy drop). For UDP it makes the flow kDropped unless delivered.
+//     A dropped TCP SYN (tcp_flags SYN without ACK) is an attempt in its own direction: it joins
+//     only the flow under its own key, and opens one if there is none (or if that flow's client
+//     had finished before the drop: rule 6), which then waits for the client like any attempt.
 //  5. UDP. UDP_SENT opens a flow (client_seen); UDP_DELIVERED -> kDelivered (server_seen; also
 //     without SENT: seen by the receiver only); a DROP -> kDropped; neither within udp_timeout
 //     of the first event -> kNotDelivered. Delivered wins over dropped (a retransmission got through).
-//  6. New attempt. SYN_SENT on a flow whose client already finished (ESTABLISHED/CLOSED), or
-//     UDP_SENT on a flow the client opened that already has an outcome, completes the old flow at
-//     once and opens a new one on the same key (port reuse, the next UDP dedup interval).
+//  6. New attempt. A TCP client event (SYN_SENT, RST_RECEIVED, ESTABLISHED, CLOSED) or a dropped
+//     SYN on a flow whose client already finished (ESTABLISHED/CLOSED), or UDP_SENT on a flow the
+//     client opened that already has an outcome, completes the old flow at once and opens a new
+//     one on the same key (port reuse, the next UDP dedup interval). The client finishes an
+//     attempt once, so a second outcome on one key is always a new attempt.
 //  7. Order. Events of one flow may arrive out of order (several ring buffers): first_ns/last_ns
 //     are the min/max of the events' ts_ns; an event of the other end merges into a flow whatever
 //     arrived first; a DROP that matches nothing is kept for `settle` as an orphan, and a flow
 //     opened later under its key or reversed key absorbs it. An orphan UDP drop then becomes a
 //     kDropped flow seen by neither end; an orphan TCP drop is discarded (counted in
-//     unmatched_drops: the ABI cannot tell a dropped SYN from a dropped SYN-ACK, so its direction
-//     is unknown).
+//     unmatched_drops): a TCP flow needs an end that saw it. A flow opened by a dropped SYN
+//     (rule 4) that no client event joins within tcp_attempt_timeout is discarded the same way.
 //  8. Emission. A flow with a known outcome is emitted by take_completed() once `settle` has
 //     passed since its last event, so late evidence joins it. A TCP attempt without an outcome is
 //     emitted as kTimeout once tcp_attempt_timeout has passed since its first event (and settle
@@ -53,6 +60,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <queue>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -101,7 +109,7 @@ struct TrackerOptions {
 
 struct TrackerStats {
   std::uint64_t events = 0;             // events passed to on_event()
-  std::uint64_t ignored_events = 0;     // unknown type, family or protocol; contradicting a finished client
+  std::uint64_t ignored_events = 0;     // unknown type, family or protocol
   std::uint64_t flows_emitted = 0;
   std::uint64_t evicted = 0;            // pending flows pushed out by max_flows (emitted or discarded)
   std::uint64_t evicted_discarded = 0;  // of those, discarded because their outcome was unknown
@@ -147,17 +155,30 @@ class FlowTracker {
     FlowTuple key;
     ObservedFlow flow;
     std::optional<Outcome> client_outcome;  // from ESTABLISHED / CLOSED
+    std::uint64_t client_outcome_ns = 0;    // ts_ns of that event
     bool reset_seen = false;
     bool delivered = false;
     bool dropped = false;
-    std::multimap<std::uint64_t, FlowTuple>::iterator due;  // in due_
+    bool syn_dropped = false;  // rule 4: opened by (or holds) a dropped SYN: waits like an attempt
+    bool opened_by_drop = false;
+    std::uint64_t id = 0;      // unique per opened flow (kNoId once removed): tells stale Dues
+    std::uint64_t due_ns = 0;  // the deadline last pushed to due_
   };
+  static constexpr std::uint64_t kNoId = ~std::uint64_t{0};
   using Lru = std::list<Entry>;  // front: most recently updated
+  // A deadline in due_; stale (skipped) unless `entry` still has this id and due_ns. Removed
+  // entries go to spare_ (spliced, never freed), so `entry` always points at a live node.
+  struct Due {
+    std::uint64_t at = 0, id = 0;
+    Lru::iterator entry;
+    bool operator>(const Due& o) const { return at != o.at ? at > o.at : id > o.id; }
+  };
 
   Lru::iterator find(const FlowTuple& key);  // lru_.end() when absent
   // Inserts a new flow at the LRU front, adopting an orphan drop under the reversed key (rule 7)
   // and evicting the LRU back when full (rule 9).
-  Lru::iterator open(const FlowTuple& key, std::uint64_t ts_ns);
+  Lru::iterator open(const FlowTuple& key, std::uint64_t ts_ns, bool by_drop);
+  void erase(Lru::iterator it);
   // After a change: widens first_ns/last_ns, moves to the LRU front, recomputes the deadline.
   void touch(Lru::iterator it, std::uint64_t ts_ns);
   void record_drop(Entry& e, std::uint32_t reason);
@@ -171,8 +192,13 @@ class FlowTracker {
   const ClusterState* cluster_;
   TrackerOptions options_;
   Lru lru_;
+  Lru spare_;  // removed entries, reused by open(): no allocation per flow, Due::entry stays valid
   std::unordered_map<FlowTuple, Lru::iterator, TupleHash> index_;
-  std::multimap<std::uint64_t, FlowTuple> due_;  // deadline (ns) -> key, for take_completed()
+  // Min-heap of deadlines for take_completed(); a touch pushes the new one, the old goes stale
+  // (no per-flow tree node to allocate, rebalance and free on every event).
+  std::priority_queue<Due, std::vector<Due>, std::greater<Due>> due_;
+  std::uint64_t next_id_ = 0;
+  std::size_t opened_by_drop_ = 0;  // flows a DROP opened: only they can be adopted (rule 7)
   std::vector<ObservedFlow> ready_;              // emitted, not yet returned
   TrackerStats stats_;
 };

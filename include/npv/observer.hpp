@@ -1,15 +1,16 @@
 // The eBPF flow observer: loads npv's BPF programs (bpf/) and delivers their events.
 //
 // Three independent hook groups, each its own BPF object with its own ring buffer and counters:
-//   tcp    tp_btf/inet_sock_set_state + tp_btf/tcp_receive_reset: TCP attempts and outcomes
+//   tcp    tp_btf/inet_sock_set_state, tcp_retransmit_skb, tcp_receive_reset,
+//          inet_sk_error_report: TCP attempts and outcomes
 //   drops  tp_btf/kfree_skb: packets dropped by netfilter / tc (policy datapaths)
 //   udp    cgroup_skb egress + ingress on the cgroup v2 root: UDP sent / delivered, deduplicated
 // Events are struct npv_event (include/npv/abi/flow_event.h, which defines the direction of
 // saddr/daddr for each event type).
 //
 // A group that cannot load or attach on this kernel is left out and named in degraded(); the
-// others run. A group that runs with less than it should (no sockops: SYN_SENT may lack the local
-// port; a kernel before 6.3: UDP events carry no netns) is named there too.
+// others run. A group that runs with less than it should (no inet_sk_error_report tracepoint; a
+// kernel before 6.3: UDP events carry no netns) is named there too.
 // start() fails (Errc::kEnvironment, exit code 3) only when nothing can run.
 #pragma once
 
@@ -70,10 +71,14 @@ class Observer {
   Observer& operator=(const Observer&) = delete;
   ~Observer();
 
-  // Waits up to `timeout` for events and calls on_event for each one available (from all
-  // groups), on the calling thread. Returns the number of events consumed, or a negative errno;
-  // a wait interrupted by a signal (EINTR) returns 0. An exception thrown by on_event stops the
-  // poll and propagates (the event that threw counts as consumed).
+  // Waits `timeout`, then calls on_event for each event available (from all groups), on the
+  // calling thread. The kernel does not wake the reader per event (that would cost more than
+  // the hooks themselves): the wait ends early only when a ring buffer is a quarter full, or on
+  // a signal. So an event is delivered at most `timeout` (plus the time on_event takes) after
+  // it happened, and a caller that polls in a loop with timeout T sees every event within T.
+  // timeout 0: no wait, only what is there now; negative: wait until a ring buffer fills up.
+  // Returns the number of events consumed, or a negative errno. An exception thrown by on_event
+  // stops the poll and propagates (the event that threw counts as consumed).
   int poll(std::chrono::milliseconds timeout, const std::function<void(const npv_event&)>& on_event);
 
   // Total over the running groups, or of one group (zeros if it is not running).

@@ -8,8 +8,9 @@
 //      that accepts and closes, over --threads client threads (blocking connect, close with
 //      SO_LINGER 0: a RST, so no TIME_WAIT piles up and every round finds the same port space).
 //      Each round runs: none (no observer), npv (Observer + a consumer thread polling into a
-//      FlowTracker, as `npv observe` does), none again (drift), npv-batched (the consumer reads
-//      every 100 ms instead of waiting to be woken per event), npv-deferred (the consumer drains
+//      FlowTracker, as `npv observe` does: reads every 100 ms, or earlier when a ring buffer is a
+//      quarter full), none again (drift), npv-batched (the consumer reads every 100 ms and never
+//      waits on the ring buffers, so early wakeups are ignored), npv-deferred (the consumer drains
 //      only after the storm: the in-kernel cost alone), bpftrace (part c).
 //      Medians over --rounds are reported, with events lost and the consumer thread's CPU time.
 //  (b) BPF run time per hook invocation: kernel.bpf_stats_enabled=1 (restored on exit) during
@@ -74,13 +75,8 @@ Result<Lab> make_lab() {
 }
 
 // A ring buffer that holds every event of a storm of n operations (a deferred consumer reads
-// them only afterwards): at most 3 events of 64 bytes (record header included) per operation, x2.
-std::size_t ring_for(std::uint64_t n) { return std::max<std::size_t>(std::size_t{1} << 22, n * 3 * 64 * 2); }
-
-bool sockops_attached(const Observer& observer) {
-  const auto& d = observer.degraded();
-  return std::none_of(d.begin(), d.end(), [](const std::string& l) { return l.find("sockops") != std::string::npos; });
-}
+// them only afterwards): at most 3 events of 80 bytes (record header included) per operation, x2.
+std::size_t ring_for(std::uint64_t n) { return std::max<std::size_t>(std::size_t{1} << 22, n * 3 * 80 * 2); }
 
 // One timed storm, with the watcher of `phase` set up before and torn down after the clock.
 Result<PhaseRun> run_phase(Phase phase, const Lab& lab, const Options& opt) {
@@ -136,7 +132,6 @@ Result<void> run_variants(const Lab& lab, const Options& opt, bool live, std::ve
   auto started = Observer::start(options);
   if (!started) return std::unexpected(started.error());
   Observer& observer = *started;
-  const bool by_sockops = sockops_attached(observer);
   Consumer consumer(observer);
 
   const auto measure = [&](const char* name, const char* description, const auto& body) {
@@ -153,7 +148,7 @@ Result<void> run_variants(const Lab& lab, const Options& opt, bool live, std::ve
     if (!live) consumer.start();  // drains after the snapshot: its reads are not hook hits
     const ConsumerTally tally = consumer.stop();
     const ObserverCounters c1 = observer.counters();
-    v.programs = program_deltas(before, after, tally, by_sockops);
+    v.programs = program_deltas(before, after, tally);
     v.counters = {c1.emitted - c0.emitted, c1.lost - c0.lost, c1.filtered - c0.filtered};
     v.events = tally.events;
     out.push_back(std::move(v));

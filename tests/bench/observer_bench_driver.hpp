@@ -106,11 +106,9 @@ struct ConsumerTally {
 // `npv observe` does (flow_to_text; the line is discarded). The Observer must not be used by
 // anyone else between start() and stop().
 //
-// batch_interval 0: waits in poll() (up to 100 ms) like `npv observe`, so it is woken as soon as
-// an event arrives. Otherwise it never waits on the ring buffers: poll(0), then sleeps the
-// interval. The kernel then queues a reader wakeup only for the first record after each catch-up
-// (bpf_ringbuf_commit wakes when the record is the one the consumer stands at), the same as
-// submitting with BPF_RB_NO_WAKEUP and reading on a timer.
+// batch_interval 0: poll(100 ms) in a loop like `npv observe`: it reads every 100 ms, or as soon
+// as a ring buffer is a quarter full (the BPF programs then force a wakeup). Otherwise it never
+// waits on the ring buffers: poll(0), then sleeps the interval (early wakeups are ignored).
 class Consumer {
  public:
   explicit Consumer(Observer& observer, std::chrono::milliseconds batch_interval = std::chrono::milliseconds(0));

@@ -231,8 +231,9 @@ void print_text(const Report& r, std::ostream& out) {
   print_phase(out, "npv, deferred", s.deferred, change(s.deferred_change), change(s.deferred_cpu_change));
   print_phase(out, "bpftrace", s.bpftrace, change(s.bpftrace_change), change(s.bpftrace_cpu_change));
   out << fmt::format("  baseline: median of both none phases ({} conn/s, {:.1f} CPU us per connection).\n"
-                     "  npv: Observer + consumer thread polling into a FlowTracker, as npv observe does (woken per event).\n"
-                     "  npv, batched: the same consumer reads every 100 ms instead of waiting to be woken.\n"
+                     "  npv: Observer + consumer thread polling into a FlowTracker, as npv observe does (poll 100 ms:\n"
+                     "  reads on that timer, woken earlier only when a ring buffer is a quarter full).\n"
+                     "  npv, batched: the same consumer reads every 100 ms (poll 0 + sleep), ignoring early wakeups.\n"
                      "  npv, deferred: the consumer drains only after the storm (the kernel side alone).\n"
                      "  CPU us: this process' CPU time (storm threads with their softirq work and BPF programs,\n"
                      "  accept thread, consumer) per connection. other: the largest share of the machine that other\n"
@@ -255,7 +256,7 @@ void print_text(const Report& r, std::ostream& out) {
                        digits(static_cast<double>(s.emitted)), digits(static_cast<double>(s.consumed)),
                        digits(static_cast<double>(s.lost)), verdict(s.lost == 0), digits(static_cast<double>(s.flows)),
                        digits(static_cast<double>(s.connections)), digits(static_cast<double>(s.established)));
-    out << fmt::format("  npv consumer thread CPU per 10k connections: {:.1f} ms woken per event ({:.1f}% of one CPU "
+    out << fmt::format("  npv consumer thread CPU per 10k connections: {:.1f} ms as npv observe ({:.1f}% of one CPU "
                        "during the storm), {:.1f} ms batched, {:.1f} ms deferred (one drain)\n",
                        s.consumer_ms_per_10k, s.consumer_cpu_share * 100, s.batched_ms_per_10k, s.deferred_ms_per_10k);
     for (const auto& d : s.degraded) out << "  npv degraded: " << d << "\n";
@@ -274,9 +275,9 @@ void print_text(const Report& r, std::ostream& out) {
     print_variants(r, true, out);
     print_variants(r, false, out);
     const double floor = r.stats_floor_ns.value_or(0);
-    out << "  per program, ns per hit. deferred (no reader wakeups): the variants' ns/hit fitted as a line in\n"
+    out << "  per program, ns per hit. deferred (reader asleep): the variants' ns/hit fitted as a line in\n"
            "  the fraction e of hits that emitted; e=1 is an emitting hit, e=0 a filtered one (* extrapolated\n"
-           "  from e <= 0.5 only). live (consumer polling, npv observe today): filtered as deferred, emitting =\n"
+           "  from e <= 0.5 only). live (consumer polling, as npv observe): filtered as deferred, emitting =\n"
            "  (time - filtered hits x that) / emitting hits. net: minus the measurement floor.\n";
     out << fmt::format("    {:<26}{:>11}{:>11}  {:>9}{:>9}{:>9}  {:>9}{:>9}{:>9}\n", "program", "hits", "e range",
                        "filtered", "net", "", "emitting", "net", "live");
@@ -294,9 +295,9 @@ void print_text(const Report& r, std::ostream& out) {
                          net(d->emitting_ns), opt_ns(f.emitting_ns));
     }
     const Worst live = worst_of(r.fits_live), deferred = worst_of(r.fits_deferred);
-    out << fmt::format("  emitting hit, live consumer (npv observe today): worst {:.0f} ns (goal <= {:.0f}: {})\n",
+    out << fmt::format("  emitting hit, live consumer (as npv observe): worst {:.0f} ns (goal <= {:.0f}: {})\n",
                        live.emitting, kMaxEmittingNs, verdict(live.emitting <= kMaxEmittingNs));
-    out << fmt::format("  emitting hit without reader wakeups (deferred): worst {:.0f} ns, net {:.0f} (goal: {} raw, {} net)\n",
+    out << fmt::format("  emitting hit, reader asleep (deferred): worst {:.0f} ns, net {:.0f} (goal: {} raw, {} net)\n",
                        deferred.emitting, std::max(deferred.emitting - floor, 0.0),
                        verdict(deferred.emitting <= kMaxEmittingNs), verdict(deferred.emitting - floor <= kMaxEmittingNs));
     out << fmt::format("  filtered hit: worst {:.0f} ns, net {:.0f} (goal <= {:.0f}: {} raw, {} net)\n", deferred.filtered,

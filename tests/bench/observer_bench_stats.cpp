@@ -26,9 +26,9 @@ nlohmann::json optional_number(const std::optional<double>& v) { return v ? nloh
 
 }  // namespace
 
-std::optional<std::string> emitting_program(std::uint8_t event_type, bool syn_sent_by_sockops) {
+std::optional<std::string> emitting_program(std::uint8_t event_type) {
   switch (event_type) {
-    case NPV_EV_TCP_SYN_SENT: return syn_sent_by_sockops ? "npv_tcp_connect" : "npv_inet_sock_set_state";
+    case NPV_EV_TCP_SYN_SENT: return "npv_tcp_retransmit_skb";
     case NPV_EV_TCP_ESTABLISHED:
     case NPV_EV_TCP_CLOSED:
     case NPV_EV_TCP_ACCEPTED: return "npv_inet_sock_set_state";
@@ -41,10 +41,10 @@ std::optional<std::string> emitting_program(std::uint8_t event_type, bool syn_se
 }
 
 std::vector<ProgramDelta> program_deltas(const std::vector<ProgramStats>& before, const std::vector<ProgramStats>& after,
-                                         const ConsumerTally& tally, bool syn_sent_by_sockops) {
+                                         const ConsumerTally& tally) {
   std::map<std::string, std::uint64_t> emits;
   for (std::size_t type = 0; type < tally.by_type.size(); ++type) {
-    if (auto prog = emitting_program(static_cast<std::uint8_t>(type), syn_sent_by_sockops)) {
+    if (auto prog = emitting_program(static_cast<std::uint8_t>(type))) {
       emits[*prog] += tally.by_type[type];
     }
   }

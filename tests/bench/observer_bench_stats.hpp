@@ -18,10 +18,9 @@
 //
 // Two modes, each with its own Observer: live (the consumer polls during the storm, as `npv
 // observe` does) and deferred (the consumer drains after the storm, from a ring buffer sized to
-// hold it all). They differ in one thing: bpf_ringbuf_submit() queues an irq_work to wake the
-// reader whenever the record it commits is the one the consumer waits at, i.e. whenever the
-// consumer has caught up - nearly every event with a live consumer, once per storm deferred.
-// Their difference is the cost of those wakeups, charged to the hook that emitted.
+// hold it all). The programs submit without waking the reader (bpf/lib/npv_event.bpf.h), except
+// for the few records that bring a ring buffer to a quarter full; so the two modes differ only in
+// what a consumer reading at the same time costs the hooks (cache lines of the ring buffer).
 #pragma once
 
 #include <cstdint>
@@ -54,13 +53,12 @@ struct VariantStats {
   std::uint64_t events = 0;   // consumed
 };
 
-// Which program emits each event type (the table in bpf/*.bpf.c). `syn_sent_by_sockops` is false
-// when the Observer reports that the sockops program is not attached.
-std::optional<std::string> emitting_program(std::uint8_t event_type, bool syn_sent_by_sockops);
+// Which program emits each event type (the table in bpf/*.bpf.c).
+std::optional<std::string> emitting_program(std::uint8_t event_type);
 
 // Before/after snapshots -> per-program deltas; `by_type` is the consumer's count of events.
 std::vector<ProgramDelta> program_deltas(const std::vector<ProgramStats>& before, const std::vector<ProgramStats>& after,
-                                         const ConsumerTally& tally, bool syn_sent_by_sockops);
+                                         const ConsumerTally& tally);
 
 struct ProgramFit {
   std::string name;

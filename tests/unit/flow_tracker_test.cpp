@@ -41,6 +41,7 @@ struct Ev {
   Ev& netns(std::uint32_t n) { e.netns = n; return *this; }
   Ev& err(int sk_err) { e.sk_err = sk_err; return *this; }
   Ev& reason(std::uint32_t r) { e.drop_reason = r; return *this; }
+  Ev& flags(std::uint8_t f) { e.tcp_flags = f; return *this; }
 };
 
 // The standard flow: client 10.0.0.1:40000 -> server 10.0.0.2:80.
@@ -384,15 +385,98 @@ TEST(FlowTracker, NewAttemptOnTheSameKeyIsANewFlow) {
   EXPECT_EQ(u.stats().pending, 1u);
 }
 
-TEST(FlowTracker, ContradictingClientEventIsIgnored) {
+TEST(FlowTracker, SecondClientOutcomeOnOneKeyIsANewAttempt) {
+  // Rule 6: the kernel reports an attempt at its outcome (no SYN_SENT before it), and a socket
+  // finishes its attempt once: a second outcome on the key is the next socket (port reuse).
   FlowTracker t(nullptr, {});
   auto flows = run(t,
                    {c2s(NPV_EV_TCP_SYN_SENT, 10), c2s(NPV_EV_TCP_ESTABLISHED, 11),
                     c2s(NPV_EV_TCP_CLOSED, 12).err(ETIMEDOUT)},
                    300);
-  ASSERT_EQ(flows.size(), 1u);
+  ASSERT_EQ(flows.size(), 2u);
   EXPECT_EQ(flows[0].outcome, Outcome::kEstablished);
-  EXPECT_EQ(t.stats().ignored_events, 1u);
+  EXPECT_EQ(flows[1].outcome, Outcome::kTimeout);
+  EXPECT_EQ(flows[1].first_ns, 12 * kMs);
+  EXPECT_EQ(t.stats().ignored_events, 0u);
+}
+
+TEST(FlowTracker, AttemptsReportedAtTheirOutcomeOnly) {
+  // What the kernel sends for a connection that was answered: no SYN_SENT (rule 2).
+  FlowTracker t(nullptr, {});
+  auto flows = run(t,
+                   {c2s(NPV_EV_TCP_ESTABLISHED, 10).netns(7), c2s(NPV_EV_TCP_ACCEPTED, 11).netns(9),
+                    c2s(NPV_EV_TCP_RST_RECEIVED, 20).netns(7), c2s(NPV_EV_TCP_CLOSED, 20).err(ECONNREFUSED),
+                    c2s(NPV_EV_TCP_ESTABLISHED, 30), c2s(NPV_EV_TCP_ACCEPTED, 31)},
+                   300);
+  ASSERT_EQ(flows.size(), 3u);
+  EXPECT_EQ(flows[0].outcome, Outcome::kEstablished);
+  EXPECT_TRUE(flows[0].client_seen && flows[0].server_seen);
+  EXPECT_EQ(flows[0].src_netns, 7u);
+  EXPECT_EQ(flows[0].dst_netns, 9u);
+  EXPECT_EQ(flows[1].outcome, Outcome::kRefused);  // the reset joins the attempt it belongs to
+  EXPECT_FALSE(flows[1].server_seen);
+  EXPECT_EQ(flows[2].outcome, Outcome::kEstablished);
+  EXPECT_TRUE(flows[2].client_seen && flows[2].server_seen);
+  EXPECT_EQ(t.stats().ignored_events, 0u);
+}
+
+constexpr std::uint8_t kSyn = NPV_TCP_FLAG_SYN, kSynAck = NPV_TCP_FLAG_SYN | NPV_TCP_FLAG_ACK;
+
+TEST(FlowTracker, DroppedSynOpensTheAttemptItsClientReportsLater) {
+  // Rule 4: the client reports the attempt only at its outcome (here: the application gave up
+  // after 900 ms, longer than `settle`); the dropped SYN holds the flow until then.
+  FlowTracker t(nullptr, named_drops());
+  EXPECT_TRUE(run(t, {c2s(NPV_EV_DROP, 10).reason(kNetfilterDrop).flags(kSyn)}, 800).empty());
+  auto flows = run(t, {c2s(NPV_EV_TCP_CLOSED, 900).netns(7)}, 1150);
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0].outcome, Outcome::kTimeout);
+  EXPECT_EQ(flows[0].drop_reason, "NETFILTER_DROP");
+  EXPECT_TRUE(flows[0].client_seen);
+  EXPECT_FALSE(flows[0].server_seen);
+  EXPECT_EQ(flows[0].src_netns, 7u);
+  EXPECT_EQ(flows[0].first_ns, 10 * kMs);
+  EXPECT_EQ(t.stats().unmatched_drops, 0u);
+
+  // A dropped SYN-ACK is a reply: without a flow it is an orphan for `settle` only (rule 7).
+  FlowTracker reply(nullptr, named_drops());
+  EXPECT_TRUE(run(reply, {s2c(NPV_EV_DROP, 10).reason(kNetfilterDrop).flags(kSynAck)}, 260).empty());
+  EXPECT_EQ(reply.stats().unmatched_drops, 1u);
+}
+
+TEST(FlowTracker, DroppedSynThatNoClientJoinsIsDiscardedAfterTheAttemptTimeout) {
+  TrackerOptions o = named_drops();
+  o.tcp_attempt_timeout = std::chrono::seconds(30);
+  FlowTracker t(nullptr, o);
+  EXPECT_TRUE(run(t, {c2s(NPV_EV_DROP, 10).reason(kNetfilterDrop).flags(kSyn)}, 29'000).empty());
+  EXPECT_EQ(t.stats().pending, 1u);
+  EXPECT_TRUE(t.take_completed(30'010 * kMs).empty());
+  EXPECT_EQ(t.stats().pending, 0u);
+  EXPECT_EQ(t.stats().unmatched_drops, 1u);
+  EXPECT_EQ(t.stats().flows_emitted, 0u);
+}
+
+TEST(FlowTracker, DroppedSynOnAFinishedFlowIsTheNextAttempt) {
+  // Rule 6: the port was reused; the drop belongs to the new attempt, not to the old flow.
+  FlowTracker t(nullptr, named_drops());
+  t.on_event(c2s(NPV_EV_TCP_ESTABLISHED, 10).e);
+  t.on_event(c2s(NPV_EV_DROP, 100).reason(kNetfilterDrop).flags(kSyn).e);
+  auto first = t.take_completed(100 * kMs);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].outcome, Outcome::kEstablished);
+  EXPECT_TRUE(first[0].drop_reason.empty());
+  auto second = run(t, {c2s(NPV_EV_TCP_CLOSED, 400)}, 650);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].outcome, Outcome::kTimeout);
+  EXPECT_EQ(second[0].drop_reason, "NETFILTER_DROP");
+
+  // Rule 7: the drops' ring buffer read after the outcome; the drop happened before it.
+  FlowTracker late(nullptr, named_drops());
+  auto flows = run(late,
+                   {c2s(NPV_EV_TCP_CLOSED, 300), c2s(NPV_EV_DROP, 10).reason(kNetfilterDrop).flags(kSyn)}, 550);
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0].outcome, Outcome::kTimeout);
+  EXPECT_EQ(flows[0].drop_reason, "NETFILTER_DROP");
+  EXPECT_EQ(flows[0].first_ns, 10 * kMs);
 }
 
 TEST(FlowTracker, MalformedEventsAreIgnored) {
