@@ -39,12 +39,8 @@ struct udp_key {
 	__u8 daddr[16];
 };
 
-/* BPF_F_NO_COMMON_LRU: per-CPU free lists, so that inserting a new key takes no lock shared by
- * the CPUs (the table itself is shared: every CPU sees every key).
- */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, NPV_UDP_DEDUP_ENTRIES);
 	__type(key, struct udp_key);
 	__type(value, __u64);
