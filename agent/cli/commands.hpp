@@ -29,6 +29,7 @@ RunFn register_matrix(CLI::App& app);
 RunFn register_explain(CLI::App& app);
 RunFn register_observe(CLI::App& app);
 RunFn register_lab(CLI::App& app);
+RunFn register_agent(CLI::App& app);
 RunFn register_audit(CLI::App& app);
 
 }  // namespace npv::cli

@@ -28,9 +28,10 @@ int main(int argc, char** argv) {
   auto add = [&](npv::cli::RunFn run) { commands[app.get_subcommands({}).back()] = std::move(run); };
   add(npv::cli::register_matrix(app));
   add(npv::cli::register_explain(app));
+  add(npv::cli::register_audit(app));
   add(npv::cli::register_observe(app));
   add(npv::cli::register_lab(app));
-  add(npv::cli::register_audit(app));
+  add(npv::cli::register_agent(app));
 
   try {
     app.parse(argc, argv);

@@ -110,8 +110,8 @@ std::expected<void, GroupFailure> attach_tracing(Skel& skel, Notes&) {
 }
 
 template <class Skel>
-std::expected<void, GroupFailure> attach_udp(Skel& skel, Notes&) {
-  auto cgroup = observe::open_cgroup2_root();
+std::expected<void, GroupFailure> attach_udp(Skel& skel, const std::string& cgroup_root) {
+  auto cgroup = observe::open_cgroup2_root(cgroup_root);
   if (!cgroup) return std::unexpected(GroupFailure{"cgroup v2", cgroup.error().message, cgroup.error().sys_errno});
   // The links keep the cgroup referenced; the fd is closed when `cgroup` goes out of scope.
   skel.links.npv_udp_egress = bpf_program__attach_cgroup(skel.progs.npv_udp_egress, cgroup->get());
@@ -143,13 +143,13 @@ std::expected<Group, GroupFailure> start_one(ObserverGroup id, const ObserverOpt
       const auto dedup_ns = static_cast<__u64>(std::max<std::int64_t>(dedup.count(), 0));
       auto group = start_group<npv_udp_flows>(
           id, ring_bytes, notes, [&](npv_udp_flows& skel) { skel.rodata->dedup_ns = dedup_ns; },
-          attach_udp<npv_udp_flows>);
+          [&](npv_udp_flows& skel, Notes&) { return attach_udp(skel, options.cgroup_root); });
       if (group || (group.error().step != "open" && group.error().step != "load")) return group;
       // Kernels before 6.3 lack the kfunc the netns lookup uses: run without netns.
       spdlog::debug("observer: udp: {}; trying the variant without netns", group.error().message);
       auto compat = start_group<npv_udp_flows_compat>(
           id, ring_bytes, notes, [&](npv_udp_flows_compat& skel) { skel.rodata->dedup_ns = dedup_ns; },
-          attach_udp<npv_udp_flows_compat>);
+          [&](npv_udp_flows_compat& skel, Notes&) { return attach_udp(skel, options.cgroup_root); });
       if (compat) notes.push_back("netns not available (" + group.error().message + "): UDP events carry netns 0");
       return compat;
     }

@@ -1,5 +1,8 @@
 #include "observe/cgroup.hpp"
 
+#include <linux/magic.h>
+#include <sys/vfs.h>
+
 #include <fcntl.h>
 
 #include <cerrno>
@@ -42,9 +45,12 @@ Result<std::string> find_cgroup2_mount() {
   return make_error(Errc::kEnvironment, "no cgroup v2 hierarchy is mounted (no cgroup2 entry in /proc/self/mounts)");
 }
 
-Result<UniqueFd> open_cgroup2_root() {
-  auto mount = find_cgroup2_mount();
+Result<UniqueFd> open_cgroup2_root(const std::string& root) {
+  auto mount = root.empty() ? find_cgroup2_mount() : Result<std::string>(root);
   if (!mount) return std::unexpected(mount.error());
+  if (struct statfs fs {}; !root.empty() && (::statfs(root.c_str(), &fs) != 0 || fs.f_type != CGROUP2_SUPER_MAGIC)) {
+    return make_error(Errc::kEnvironment, "cgroup root " + root + " is not a cgroup v2 mount");
+  }
   UniqueFd fd(::open(mount->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) {
     const int err = errno;

@@ -36,6 +36,9 @@ struct ObserverOptions {
   bool tcp = true;
   bool drops = true;
   bool udp = true;
+  // The cgroup v2 mount the UDP programs attach to (at its root); empty: the first cgroup2 entry
+  // of /proc/self/mounts. In a container, mount the host's /sys/fs/cgroup and name it here.
+  std::string cgroup_root;
 };
 
 enum class ObserverGroup { kTcp, kDrops, kUdp };
