@@ -165,9 +165,30 @@ TEST(DeployManifests, DaemonSetIsLeastPrivilege) {
   EXPECT_EQ(c["args"][0].as<std::string>(), "agent");
 }
 
+TEST(DeployManifests, DaemonSetArgumentsAreFlagsTheAgentHas) {
+  // The DaemonSet starts `npv agent` with these; a renamed flag would crash-loop every node.
+  const auto c = find(deploy_objects(), "DaemonSet")["spec"]["template"]["spec"]["containers"][0];
+  const std::string help = run("'" NPV_BINARY "' agent --help");
+  ASSERT_NE(help.find("--kubeconfig"), std::string::npos) << help;
+  int flags = 0;
+  for (std::size_t i = 1; i < c["args"].size(); ++i) {
+    const std::string arg = c["args"][i].as<std::string>();
+    ASSERT_TRUE(arg.starts_with("--")) << arg;
+    const std::string flag = arg.substr(0, arg.find('='));
+    EXPECT_NE(help.find(flag + " "), std::string::npos) << flag << " is not an option of npv agent";
+    ++flags;
+  }
+  EXPECT_GE(flags, 3);
+  // The in-cluster mount the agent is pointed at exists.
+  bool mounted = false;
+  for (const auto& m : c["volumeMounts"]) mounted |= m["mountPath"].as<std::string>() == "/host/sys/fs/cgroup";
+  EXPECT_TRUE(mounted);
+}
+
 TEST(DeployManifests, ImageShipsEveryLibraryTheBinaryLinks) {
   // The runtime stage's apt-get line must install the Debian package of every shared library
-  // `npv` needs (ldd), or the agent would not start in the cluster.
+  // `npv` links directly (ELF NEEDED; apt brings their own dependencies), or the agent would not
+  // start in the cluster.
   std::ifstream in(kDeploy / "Dockerfile");
   std::stringstream text;
   text << in.rdbuf();
@@ -175,7 +196,8 @@ TEST(DeployManifests, ImageShipsEveryLibraryTheBinaryLinks) {
   const auto runtime = dockerfile.find("FROM debian:12-slim");
   ASSERT_NE(runtime, std::string::npos);
   const std::string runtime_stage = dockerfile.substr(runtime);
-  const std::string libs = run("ldd '" NPV_BINARY "' | awk '/=> \\//{print $3}'");
+  const std::string libs = run("for lib in $(objdump -p '" NPV_BINARY "' | awk '/NEEDED/{print $2}'); do "
+                               "ldd '" NPV_BINARY "' | awk -v l=\"$lib\" '$1 == l {print $3}'; done");
   ASSERT_FALSE(libs.empty());
   std::istringstream lines(libs);
   std::string lib;
