@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "npv/kube_client.hpp"
+#include "kube/text_file.hpp"
 
 namespace npv::kube {
 
@@ -171,21 +172,6 @@ void set_blob(CURL* h, CURLoption option, const std::string& data) {
   curl_easy_setopt(h, option, &blob);
 }
 
-Result<std::string> read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(Errc::kIo, "cannot read \"" + path + "\": " + std::strerror(errno), errno);
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
-std::string trim(std::string s) {
-  auto end = s.find_last_not_of(" \t\r\n");
-  s.erase(end == std::string::npos ? 0 : end + 1);
-  auto begin = s.find_first_not_of(" \t\r\n");
-  return begin == std::string::npos ? std::string() : s.substr(begin);
-}
-
 }  // namespace
 
 Result<std::shared_ptr<KubeClient>> KubeClient::create(KubeConfig config, ClientOptions options) {
@@ -199,7 +185,7 @@ Result<std::shared_ptr<KubeClient>> KubeClient::create(KubeConfig config, Client
   }
   for (const auto* file : {&config.ca_file, &config.client_cert_file, &config.client_key_file, &config.token_file}) {
     if (file->empty()) continue;
-    if (auto r = read_whole_file(*file); !r) return make_error(r.error().code, ctx + r.error().message, r.error().sys_errno);
+    if (auto r = read_text_file(*file); !r) return make_error(r.error().code, ctx + r.error().message, r.error().sys_errno);
   }
   bool has_cert = !config.client_cert_pem.empty() || !config.client_cert_file.empty();
   bool has_key = !config.client_key_pem.empty() || !config.client_key_file.empty();
@@ -227,7 +213,7 @@ std::string KubeClient::bearer_token(bool force_reload, bool* changed) {
              static_cast<std::uint64_t>(st.st_dev)};
   }
   if (!force_reload && stamp == token_stamp_ && token_reads_.load() > 0) return token_;
-  auto text = read_whole_file(config_.token_file);
+  auto text = read_text_file(config_.token_file);
   if (!text) {  // keep the last good token; the request will tell whether it still works
     spdlog::warn("{}: token file: {}", config_.source, text.error().message);
     return token_;

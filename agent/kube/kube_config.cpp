@@ -10,11 +10,30 @@
 
 #include "model/yaml_json.hpp"
 #include "npv/kube_client.hpp"
+#include "kube/text_file.hpp"
 
 namespace npv::kube {
 
 using nlohmann::json;
 namespace fs = std::filesystem;
+
+Result<std::string> read_text_file(const fs::path& path, const std::string& context) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    int err = errno;
+    return make_error(Errc::kIo, context + "cannot read \"" + path.string() + "\": " + std::strerror(err), err);
+  }
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+std::string trim(std::string s) {
+  auto end = s.find_last_not_of(" \t\r\n");
+  s.erase(end == std::string::npos ? 0 : end + 1);
+  auto begin = s.find_first_not_of(" \t\r\n");
+  return begin == std::string::npos ? std::string() : s.substr(begin);
+}
 
 namespace {
 
@@ -50,24 +69,6 @@ std::optional<std::string> base64_decode(std::string_view text) {
   }
   if (symbols % 4 == 1 || padding > 2 || (padding > 0 && (symbols + padding) % 4 != 0)) return std::nullopt;
   return out;
-}
-
-Result<std::string> read_file(const fs::path& path, const std::string& context) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    int err = errno;
-    return make_error(Errc::kIo, context + "cannot read \"" + path.string() + "\": " + std::strerror(err), err);
-  }
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
-std::string trim(std::string s) {
-  auto end = s.find_last_not_of(" \t\r\n");
-  s.erase(end == std::string::npos ? 0 : end + 1);
-  auto begin = s.find_first_not_of(" \t\r\n");
-  return begin == std::string::npos ? std::string() : s.substr(begin);
 }
 
 // Reads one named entry list of a kubeconfig ("clusters", "users", "contexts").
@@ -124,7 +125,7 @@ class Kubeconfig {
     if (!text || text->empty()) return text;
     fs::path p(*text);
     if (p.is_relative()) p = file_.parent_path() / p;
-    if (auto r = read_file(p, file_.string() + ": " + field(where, key) + ": "); !r) return std::unexpected(r.error());
+    if (auto r = read_text_file(p, file_.string() + ": " + field(where, key) + ": "); !r) return std::unexpected(r.error());
     return p.string();
   }
 
@@ -239,17 +240,17 @@ Result<KubeConfig> in_cluster_config(const InClusterEnv& env) {
   out.token_file = (env.account_dir / "token").string();
   out.ca_file = (env.account_dir / "ca.crt").string();
   for (const auto& path : {out.token_file, out.ca_file}) {
-    if (auto r = read_file(path, "in-cluster config: service account: "); !r) {
+    if (auto r = read_text_file(path, "in-cluster config: service account: "); !r) {
       return make_error(Errc::kEnvironment, r.error().message, r.error().sys_errno);
     }
   }
-  if (auto ns = read_file(env.account_dir / "namespace", "")) out.ns = trim(*ns);
+  if (auto ns = read_text_file(env.account_dir / "namespace", "")) out.ns = trim(*ns);
   out.source = "in-cluster config (" + out.server + ")";
   return out;
 }
 
 Result<KubeConfig> load_kubeconfig(const fs::path& file, std::string_view context) {
-  auto text = read_file(file, file.string() + ": ");
+  auto text = read_text_file(file, file.string() + ": ");
   if (!text) return std::unexpected(text.error());
   json doc;
   try {

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "support/manifest_builder.hpp"
+#include "support/web_db_cluster.hpp"
 
 namespace npv {
 namespace {
@@ -22,32 +23,8 @@ constexpr std::uint32_t kHostNetns = 4026531840U;
 constexpr std::uint32_t kPodNetns = 4026532001U;
 const auto kWall = std::chrono::system_clock::time_point{std::chrono::seconds{1795455602}};
 
-const char* kCluster = R"(
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: prod, labels: {app: web}}
-status: {podIP: 10.0.0.1}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: db, namespace: prod, labels: {app: db}}
-status: {podIP: 10.0.0.2}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: x, namespace: other, labels: {app: x}}
-status: {podIP: 10.0.1.1}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-in, namespace: prod}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  ingress:
-  - from:
-    - podSelector: {matchLabels: {app: web}}
-    ports:
-    - {port: 5432}
+// test::kWebDbPods and test::kDbInPolicy, and prod/db behind the Service prod/database.
+const std::string kCluster = std::string(test::kWebDbPods) + test::kDbInPolicy + R"(
 ---
 apiVersion: v1
 kind: Service

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "support/manifest_builder.hpp"
+#include "support/web_db_cluster.hpp"
 
 namespace npv {
 namespace {
@@ -17,38 +18,8 @@ constexpr std::uint32_t kHostNetns = 4026531840U;
 constexpr std::uint32_t kPodNetnsA = 4026532001U;
 constexpr std::uint32_t kPodNetnsB = 4026532002U;
 
-const char* kPods = R"(
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: prod, labels: {app: web}}
-status: {podIP: 10.0.0.1}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: db, namespace: prod, labels: {app: db}}
-status: {podIP: 10.0.0.2}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: x, namespace: other, labels: {app: x}}
-status: {podIP: 10.0.1.1}
-)";
-
-// prod/db accepts 5432/TCP and 53/UDP from prod/web only.
-const char* kDbPolicy = R"(
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-in, namespace: prod}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  ingress:
-  - from:
-    - podSelector: {matchLabels: {app: web}}
-    ports:
-    - {port: 5432}
-    - {port: 53, protocol: UDP}
-)";
+const char* kPods = test::kWebDbPods;
+const char* kDbPolicy = test::kDbInPolicy;  // prod/db accepts 5432/TCP and 53/UDP from prod/web only
 
 // An unrelated change: a policy on other/x that does not concern prod/db.
 const char* kOtherPolicy = R"(

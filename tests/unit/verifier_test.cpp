@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "support/manifest_builder.hpp"
+#include "support/web_db_cluster.hpp"
 
 namespace npv {
 namespace {
@@ -19,34 +20,7 @@ using Findings = std::vector<FindingKind>;
 
 // prod/db accepts 5432/TCP and 53/UDP from prod/web only (db-in); prod/web and other/x are not
 // isolated.
-const char* kCluster = R"(
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: prod, labels: {app: web}}
-status: {podIP: 10.0.0.1}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: db, namespace: prod, labels: {app: db}}
-status: {podIP: 10.0.0.2}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: x, namespace: other, labels: {app: x}}
-status: {podIP: 10.0.1.1}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-in, namespace: prod}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  ingress:
-  - from:
-    - podSelector: {matchLabels: {app: web}}
-    ports:
-    - {port: 5432}
-    - {port: 53, protocol: UDP}
-)";
+const std::string kCluster = std::string(test::kWebDbPods) + test::kDbInPolicy;
 
 class Verifier : public ::testing::Test {
  protected:
