@@ -53,7 +53,11 @@ struct AgentLoop::Impl {
         out(os),
         events(e),
         tracker(nullptr, options.tracker),  // attribution happens in the verifier, by the state of the flow's time
-        verifier(LiveVerifierOptions{.grace = options.grace, .host_netns = options.host_netns}),
+        verifier(LiveVerifierOptions{.grace = options.grace,
+                                     .host_netns = options.host_netns,
+                                     // Long enough for the oldest flow the tracker can still emit.
+                                     .history = options.tracker.tcp_attempt_timeout + options.tracker.settle + options.grace,
+                                     .max_states = options.max_states}),
         window(FindingWindowOptions{.window = options.window}) {
     compiler = std::thread([this] { compile_loop(); });
   }
@@ -78,10 +82,12 @@ struct AgentLoop::Impl {
         compiled = st.generation;
         lock.lock();
         pending = std::move(snapshot);
+        // Rate limit: the generations that arrive meanwhile collapse into the latest.
+        cv.wait_for(lock, options.min_compile_interval, [this] { return stop; });
       } else {
         lock.lock();
+        cv.wait_for(lock, std::chrono::milliseconds(50), [this] { return stop; });
       }
-      cv.wait_for(lock, std::chrono::milliseconds(50), [this] { return stop; });
     }
   }
 

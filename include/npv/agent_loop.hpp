@@ -68,6 +68,12 @@ struct AgentOptions {
   std::uint32_t host_netns = 0;  // inode of the node's network namespace (L3)
   TrackerOptions tracker;
   std::size_t max_event_targets = 3;  // policies per finding that get an Event
+  // Memory bound under churn: each kept state holds a ClusterState and its compiled engine
+  // (tens of MiB at 10,000 pods). A new generation is compiled at most once per
+  // min_compile_interval (the generations in between are skipped, the latest wins), and at most
+  // max_states are kept for L5/L6; a flow older than the oldest kept state is judged by it.
+  std::chrono::milliseconds min_compile_interval{1000};
+  std::size_t max_states = 4;
 };
 
 class AgentLoop {
