@@ -63,7 +63,7 @@ struct LabCliOptions {
   std::string dataplane = "enforcing";
   std::string synced_before;
   std::vector<std::string> externals;
-  std::string lab_cidr = LabRunOptions{}.lab_cidr;
+  std::string lab_cidr{kDefaultLabCidr};
   int timeout_ms = 300;
   unsigned parallel = 32;
   std::string output = "table";

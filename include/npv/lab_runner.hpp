@@ -38,12 +38,15 @@ struct External {
 // Parses "IP:PORT/PROTO": "203.0.113.7:443/TCP", "[2001:db8::7]:53/UDP" (protocol optional: TCP).
 std::expected<External, std::string> parse_external(std::string_view text);
 
+// Where pods without an IP get one, and where the lab lives: private space, never routed out.
+inline constexpr std::string_view kDefaultLabCidr = "10.213.0.0/16";
+
 struct LabRunOptions {
   DataplaneOptions dataplane;
   std::vector<External> externals;
   // IPv4 block for pods and workload templates without status.podIP (and for the lab-internal
   // IPv4 address an IPv6-only pod or external needs). Hosts are taken in order, skipping used ones.
-  std::string lab_cidr = "10.213.0.0/16";
+  std::string lab_cidr{kDefaultLabCidr};
   std::chrono::milliseconds probe_timeout{300};  // per TCP connect / UDP delivery wait
   unsigned parallel = 32;                        // concurrent probes (0 is treated as 1)
   std::string prefix = "npvlab";                 // NetnsLab name prefix (1-16 of [A-Za-z0-9_.-])
