@@ -58,6 +58,23 @@ struct NamedPort {
   std::uint16_t port;
 };
 
+// A rule of a tier policy (ClusterState::tier_policies), compiled like a NetworkPolicy rule.
+struct CompiledTierRule {
+  CompiledRule rule;
+  TierAction action;
+  std::uint32_t policy;  // index into ClusterState::tier_policies
+  std::uint32_t index;   // the rule's index in the policy's ingress or egress list
+};
+
+// Per-pod lists of tier rule ids in evaluation order, interned: pods with the same applicable
+// rules (usually a whole namespace) share one list in `ids`.
+struct TierLists {
+  std::vector<std::uint32_t> begin;  // per pod
+  std::vector<std::uint32_t> end;
+  std::vector<std::uint32_t> ids;    // into Index::tier_rules
+  std::span<const std::uint32_t> of(PodId pod) const { return {ids.data() + begin[pod], ids.data() + end[pod]}; }
+};
+
 struct PolicyEngine::Index {
   std::vector<CompiledRule> rules;
   std::vector<CompiledPeer> peers;
@@ -74,6 +91,11 @@ struct PolicyEngine::Index {
     return {pod_rules[dir].data() + pod_rule_offsets[dir][pod], pod_rules[dir].data() + pod_rule_offsets[dir][pod + 1]};
   }
   std::vector<std::vector<NamedPort>> named_ports;  // per pod
+  // Cluster-wide tiers: every compiled tier rule, and per tier (0 admin, 1 baseline) and
+  // direction the rules applying to each pod, in evaluation order. Empty without tier policies.
+  std::vector<CompiledTierRule> tier_rules;
+  TierLists tier_lists[2][2];
+  std::deque<IpBlock> tier_networks;  // the networks peers' CIDRs; CompiledPeer::ip_block points here
   std::deque<PodSet> pod_sets;  // interned peer pod sets; CompiledPeer::pods point here
 
   // Heap-allocated so that the peers' pointers into pod_sets stay valid.
@@ -82,5 +104,6 @@ struct PolicyEngine::Index {
 };
 
 inline int direction_slot(Direction d) { return d == Direction::kIngress ? 0 : 1; }
+inline int tier_slot(TierKind t) { return t == TierKind::kAdmin ? 0 : 1; }
 
 }  // namespace npv
