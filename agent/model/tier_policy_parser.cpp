@@ -67,6 +67,12 @@ const char* one_of(const json& v, const std::string& path, std::initializer_list
   want_object(v, path);
   std::string all;
   for (const char* k : keys) all += all.empty() ? k : std::string(", ") + k;
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    if (it.value().is_null()) continue;
+    bool known = false;
+    for (const char* k : keys) known = known || it.key() == k;
+    if (!known) fail(join(path, it.key().c_str()), "unknown field (expected one of " + all + ")");
+  }
   const char* found = nullptr;
   for (const char* k : keys) {
     if (!member(v, k)) continue;
@@ -74,12 +80,6 @@ const char* one_of(const json& v, const std::string& path, std::initializer_list
     found = k;
   }
   if (!found) fail(path, "must set exactly one of " + all);
-  for (auto it = v.begin(); it != v.end(); ++it) {
-    if (it.value().is_null()) continue;
-    bool known = false;
-    for (const char* k : keys) known = known || it.key() == k;
-    if (!known) fail(join(path, it.key().c_str()), "unknown field (expected one of " + all + ")");
-  }
   return found;
 }
 
