@@ -251,9 +251,13 @@ class Compiler {
         for (std::uint32_t r = 0; r < rules.size(); ++r) {
           const auto id = static_cast<std::uint32_t>(index_.tier_rules.size());
           index_.tier_rules.push_back({compile_tier_rule(rules[r]), rules[r].action, i, r});
+          rule_direction_.push_back(d);
           for (PodId p : subjects) lists[tier_slot(pol.tier)][d][p].push_back(id);
         }
       }
+    }
+    for (int t = 0; t < 2; ++t) {
+      for (int d = 0; d < 2; ++d) build_filter(lists[t][d], t, d, index_.tier_filters[t][d]);
     }
     for (int t = 0; t < 2; ++t) {
       for (int d = 0; d < 2; ++d) {
@@ -270,6 +274,53 @@ class Compiler {
           out.end[p] = it->second + static_cast<std::uint32_t>(it->first.size());
         }
       }
+    }
+  }
+
+  // TierFilter for one tier and direction from the per-pod rule lists (before they are interned).
+  void build_filter(const std::vector<std::vector<std::uint32_t>>& lists, int tier, int dir, TierFilter& f) {
+    const auto pods = static_cast<std::uint32_t>(cluster_.pods.size());
+    std::vector<std::uint32_t> local(index_.tier_rules.size(), UINT32_MAX);
+    for (std::uint32_t id = 0; id < index_.tier_rules.size(); ++id) {
+      const CompiledTierRule& r = index_.tier_rules[id];
+      const TierPolicy& pol = cluster_.tier_policies[r.policy];
+      if (tier_slot(pol.tier) != tier || rule_direction_[id] != dir) continue;
+      local[id] = static_cast<std::uint32_t>(f.global.size());
+      f.global.push_back(id);
+    }
+    f.words = static_cast<std::uint32_t>((f.global.size() + 63) / 64);
+    if (f.words == 0) {
+      f.subject_of.assign(pods, 0);
+      return;
+    }
+    f.ip_rules.assign(f.words, 0);
+    for (auto& bits : f.by_proto) bits.assign(f.words, 0);
+    f.by_peer.assign(static_cast<std::size_t>(pods) * f.words, 0);
+    for (std::uint32_t bit = 0; bit < f.global.size(); ++bit) {
+      const CompiledRule& cr = index_.tier_rules[f.global[bit]].rule;
+      for (int proto = 0; proto < kProtocolCount; ++proto) {
+        bool any = cr.ports_begin == cr.ports_end;
+        for (std::uint32_t i = cr.ports_begin; i < cr.ports_end; ++i) any = any || static_cast<int>(index_.ports[i].proto) == proto;
+        if (any) f.by_proto[proto][bit / 64] |= std::uint64_t{1} << (bit % 64);
+      }
+      for (std::uint32_t i = cr.peers_begin; i < cr.peers_end; ++i) {
+        const CompiledPeer& peer = index_.peers[i];
+        if (peer.ip_block) {
+          f.ip_rules[bit / 64] |= std::uint64_t{1} << (bit % 64);
+          continue;
+        }
+        peer.pods.for_each([&](PodId q) { f.by_peer[static_cast<std::size_t>(q) * f.words + bit / 64] |= std::uint64_t{1} << (bit % 64); });
+      }
+    }
+    std::map<std::vector<std::uint64_t>, std::uint32_t> interned;
+    f.subject_of.assign(pods, 0);
+    std::vector<std::uint64_t> bits(f.words);
+    for (PodId p = 0; p < pods; ++p) {
+      std::fill(bits.begin(), bits.end(), 0);
+      for (std::uint32_t id : lists[p]) bits[local[id] / 64] |= std::uint64_t{1} << (local[id] % 64);
+      auto [it, inserted] = interned.emplace(bits, static_cast<std::uint32_t>(f.subject.size()));
+      if (inserted) f.subject.insert(f.subject.end(), bits.begin(), bits.end());
+      f.subject_of[p] = it->second;
     }
   }
 
@@ -291,7 +342,8 @@ class Compiler {
   std::unordered_map<std::string, EncodedSelector> selectors_;
   std::unordered_map<std::string, std::vector<NamespaceId>> namespace_lists_;
   std::unordered_map<std::string, const PodSet*> peer_sets_;
-  std::vector<std::pair<IpAddr, PodId>> pod_ips_;  // every pod IP, sorted; built on first use
+  std::vector<std::pair<IpAddr, PodId>> pod_ips_;
+  std::vector<int> rule_direction_;  // per tier rule: 0 ingress, 1 egress  // every pod IP, sorted; built on first use
 };
 
 }  // namespace
@@ -314,6 +366,12 @@ std::size_t PolicyEngine::Index::memory_bytes() const {
   for (const auto& s : pod_sets) bytes += sizeof(PodSet) + s.memory_bytes();
   for (const auto& n : named_ports) bytes += sizeof(n) + n.capacity() * sizeof(NamedPort);
   bytes += tier_rules.capacity() * sizeof(CompiledTierRule) + tier_networks.size() * sizeof(IpBlock);
+  for (const auto& per_tier : tier_filters) {
+    for (const auto& f : per_tier) {
+      bytes += (f.subject.capacity() + f.by_peer.capacity() + f.ip_rules.capacity() + 3 * f.ip_rules.capacity()) * sizeof(std::uint64_t) +
+               (f.global.capacity() + f.subject_of.capacity()) * sizeof(std::uint32_t);
+    }
+  }
   for (const auto& per_tier : tier_lists) {
     for (const auto& l : per_tier) {
       bytes += (l.begin.capacity() + l.end.capacity() + l.ids.capacity()) * sizeof(std::uint32_t);

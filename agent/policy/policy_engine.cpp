@@ -60,6 +60,7 @@
 //  T12 Same tier and priority: the API leaves the order undefined; npv evaluates by kind and name
 //      and explain() reports other such policies' matching rules whose action differs.
 #include <algorithm>
+#include <bit>
 #include <span>
 
 #include "policy/policy_index.hpp"
@@ -127,6 +128,25 @@ const CompiledTierRule* first_tier_match(const PolicyEngine::Index& index, std::
   return nullptr;
 }
 
+// [T3][T11] the first matching rule of one tier for `pod`, through the tier's filter (see
+// TierFilter): only rules that apply to the pod and could match the peer are checked, in order.
+const CompiledTierRule* first_filtered_match(const PolicyEngine::Index& index, const TierFilter& f, PodId pod,
+                                             const Sides& sides, const PortProto& port) {
+  if (f.words == 0) return nullptr;
+  const std::uint64_t* subject = f.subject.data() + f.subject_of[pod];
+  const std::uint64_t* by_peer =
+      sides.peer.pod ? f.by_peer.data() + static_cast<std::size_t>(*sides.peer.pod) * f.words : nullptr;
+  const std::uint64_t* by_proto = f.by_proto[static_cast<int>(port.proto)].data();
+  for (std::uint32_t w = 0; w < f.words; ++w) {
+    std::uint64_t m = subject[w] & ((by_peer ? by_peer[w] : 0) | f.ip_rules[w]) & by_proto[w];
+    for (; m != 0; m &= m - 1) {
+      const CompiledTierRule& tr = index.tier_rules[f.global[w * 64 + static_cast<std::uint32_t>(std::countr_zero(m))]];
+      if (rule_matches(tr.rule, index, sides, port)) return &tr;
+    }
+  }
+  return nullptr;
+}
+
 // [R3]-[R6] and [T1]-[T6] for one direction; `subject` is the pod whose policies apply.
 bool direction_allows(const PolicyEngine::Index& index, Direction dir,
                       const Endpoint& subject, const Sides& sides, const PortProto& port) {
@@ -134,7 +154,7 @@ bool direction_allows(const PolicyEngine::Index& index, Direction dir,
   const int d = direction_slot(dir);
   const PodId pod = *subject.pod;
   // [T4] Admin tier: the first matching rule decides unless it passes.
-  if (const CompiledTierRule* m = first_tier_match(index, index.tier_lists[0][d].of(pod), sides, port)) {
+  if (const CompiledTierRule* m = first_filtered_match(index, index.tier_filters[0][d], pod, sides, port)) {
     if (m->action == TierAction::kAllow) return true;
     if (m->action == TierAction::kDeny) return false;
   }
@@ -146,7 +166,7 @@ bool direction_allows(const PolicyEngine::Index& index, Direction dir,
     return false;
   }
   // [T6] Baseline tier, then [R5][T1] the default: allow.
-  const CompiledTierRule* m = first_tier_match(index, index.tier_lists[1][d].of(pod), sides, port);
+  const CompiledTierRule* m = first_filtered_match(index, index.tier_filters[1][d], pod, sides, port);
   return !m || m->action != TierAction::kDeny;
 }
 

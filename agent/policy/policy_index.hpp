@@ -75,6 +75,23 @@ struct TierLists {
   std::span<const std::uint32_t> of(PodId pod) const { return {ids.data() + begin[pod], ids.data() + end[pod]}; }
 };
 
+// The verdict-path filter of one tier and direction. Its rules are numbered locally in evaluation
+// order (bit i = rule `global[i]`). A rule can match a flow only if it applies to the subject pod
+// (`subject` bits) and one of its selector peers holds the peer pod (`by_peer` bits) or it has a
+// networks peer (`ip_rules`, checked against IPs), and it names the flow's protocol (`by_proto`);
+// candidates = subject & (by_peer | ip_rules) & by_proto,
+// walked lowest bit first and fully checked. Exact: the bits only skip rules that cannot match.
+struct TierFilter {
+  std::uint32_t words = 0;               // 64-bit words per bitset
+  std::vector<std::uint32_t> global;     // local bit -> index into Index::tier_rules
+  std::vector<std::uint64_t> subject;    // interned subject bitsets, `words` each
+  std::vector<std::uint32_t> subject_of; // per pod: offset into `subject`
+  std::vector<std::uint64_t> by_peer;    // per pod: `words` words at pod * words
+  std::vector<std::uint64_t> ip_rules;   // `words` words
+  // Per protocol (Protocol value), `words` words: rules with no ports or a port of that protocol.
+  std::vector<std::uint64_t> by_proto[kProtocolCount];
+};
+
 struct PolicyEngine::Index {
   std::vector<CompiledRule> rules;
   std::vector<CompiledPeer> peers;
@@ -95,6 +112,7 @@ struct PolicyEngine::Index {
   // direction the rules applying to each pod, in evaluation order. Empty without tier policies.
   std::vector<CompiledTierRule> tier_rules;
   TierLists tier_lists[2][2];
+  TierFilter tier_filters[2][2];  // the same rules, for allowed()
   std::deque<IpBlock> tier_networks;  // the networks peers' CIDRs; CompiledPeer::ip_block points here
   std::deque<PodSet> pod_sets;  // interned peer pod sets; CompiledPeer::pods point here
 
