@@ -141,6 +141,7 @@ AuditReport run_audit(ClusterState cluster) {
   }
 
   audit::check_coverage(ctx);
+  audit::check_tiers(ctx);
   audit::check_dns(ctx);
   audit::check_dead_config(ctx);
   audit::check_shadowed(ctx);
