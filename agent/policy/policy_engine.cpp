@@ -138,10 +138,15 @@ const CompiledTierRule* first_filtered_match(const PolicyEngine::Index& index, c
       sides.peer.pod ? f.by_peer.data() + static_cast<std::size_t>(*sides.peer.pod) * f.words : nullptr;
   const std::uint64_t* by_proto = f.by_proto[static_cast<int>(port.proto)].data();
   for (std::uint32_t w = 0; w < f.words; ++w) {
-    std::uint64_t m = subject[w] & ((by_peer ? by_peer[w] : 0) | f.ip_rules[w]) & by_proto[w];
+    const std::uint64_t peer_hit = by_peer ? by_peer[w] : 0;
+    std::uint64_t m = subject[w] & (peer_hit | f.ip_rules[w]) & by_proto[w];
     for (; m != 0; m &= m - 1) {
-      const CompiledTierRule& tr = index.tier_rules[f.global[w * 64 + static_cast<std::uint32_t>(std::countr_zero(m))]];
-      if (rule_matches(tr.rule, index, sides, port)) return &tr;
+      const auto bit = static_cast<std::uint32_t>(std::countr_zero(m));
+      const CompiledTierRule& tr = index.tier_rules[f.global[w * 64 + bit]];
+      // A by_peer bit means a selector peer of the rule holds the peer pod: only ports remain.
+      const bool matches = (peer_hit >> bit) & 1 ? port_matches(tr.rule, index, sides.dst, port)
+                                                 : rule_matches(tr.rule, index, sides, port);
+      if (matches) return &tr;
     }
   }
   return nullptr;
