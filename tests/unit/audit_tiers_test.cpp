@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "support/tier_yaml.hpp"
+#include "npv/audit_report.hpp"
 #include "unit/audit_support.hpp"
 
 namespace npv {
@@ -27,6 +28,8 @@ TEST(AuditTiers, BaselineDenyAllSatisfiesTheDefaultDenyChecks) {
   EXPECT_TRUE(findings(r, "NPV-AUD-001").empty());
   EXPECT_TRUE(findings(r, "NPV-AUD-002").empty());
   EXPECT_TRUE(findings(r, "NPV-AUD-003").empty());
+  EXPECT_EQ(r.summary.tier_policies, 1u);
+  EXPECT_EQ(audit_headline(r.summary), "0 NetworkPolicies found across 0 namespaces, and 1 cluster-wide policy");
 }
 
 TEST(AuditTiers, IngressOnlyBaselineLeavesEgressReported) {
