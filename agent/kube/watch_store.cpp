@@ -256,11 +256,12 @@ ClusterSnapshot WatchStore::build() {
 std::optional<ObjectRef> ClusterSnapshot::ref(std::string_view kind, std::string_view ns, std::string_view name) const {
   for (Resource r : kAllResources) {
     if (kind != kind_of(r)) continue;
-    std::string key = r == Resource::kNamespaces ? std::string(name) : std::string(ns) + "/" + std::string(name);
+    const bool cluster_scoped = r == Resource::kNamespaces || is_optional(r);
+    std::string key = cluster_scoped ? std::string(name) : std::string(ns) + "/" + std::string(name);
     auto it = uids.find(std::string(kind) + "/" + key);
     if (it == uids.end()) return std::nullopt;
-    return ObjectRef{std::string(kind), api_version_of(r), r == Resource::kNamespaces ? "" : std::string(ns),
-                     std::string(name), it->second};
+    return ObjectRef{std::string(kind), api_version_of(r), cluster_scoped ? "" : std::string(ns), std::string(name),
+                     it->second};
   }
   return std::nullopt;
 }

@@ -24,6 +24,11 @@ TEST_F(KubeWatchTest, TierPoliciesAreListedAndWatched) {
   ASSERT_EQ(snap->state.tier_policies.size(), 1u);
   EXPECT_EQ(snap->state.tier_policies[0].ref(), "AdminNetworkPolicy/no-ops");
   EXPECT_TRUE(snap->policy_changed.contains("AdminNetworkPolicy/no-ops"));
+  auto ref = snap->ref("AdminNetworkPolicy", "", "no-ops");  // for Events: cluster-scoped, with its uid
+  ASSERT_TRUE(ref);
+  EXPECT_EQ(ref->api_version, "policy.networking.k8s.io/v1alpha1");
+  EXPECT_TRUE(ref->ns.empty());
+  EXPECT_FALSE(ref->uid.empty());
   {
     PolicyEngine engine(snap->state);
     Flow f{Endpoint::of_pod(*snap->state.find_pod("ops/probe")), Endpoint::of_pod(*snap->state.find_pod("shop/web-1")),
