@@ -296,6 +296,7 @@ class Compiler {
     f.ip_rules.assign(f.words, 0);
     for (auto& bits : f.by_proto) bits.assign(f.words, 0);
     f.by_peer.assign(static_cast<std::size_t>(pods) * f.words, 0);
+    f.by_peer_ip.assign(static_cast<std::size_t>(pods) * f.words, 0);
     for (std::uint32_t bit = 0; bit < f.global.size(); ++bit) {
       const CompiledRule& cr = index_.tier_rules[f.global[bit]].rule;
       for (int proto = 0; proto < kProtocolCount; ++proto) {
@@ -305,8 +306,9 @@ class Compiler {
       }
       for (std::uint32_t i = cr.peers_begin; i < cr.peers_end; ++i) {
         const CompiledPeer& peer = index_.peers[i];
-        if (peer.ip_block) {
+        if (peer.ip_block) {  // peer.pods: the pods with an IP in the block
           f.ip_rules[bit / 64] |= std::uint64_t{1} << (bit % 64);
+          peer.pods.for_each([&](PodId q) { f.by_peer_ip[static_cast<std::size_t>(q) * f.words + bit / 64] |= std::uint64_t{1} << (bit % 64); });
           continue;
         }
         peer.pods.for_each([&](PodId q) { f.by_peer[static_cast<std::size_t>(q) * f.words + bit / 64] |= std::uint64_t{1} << (bit % 64); });
@@ -368,7 +370,8 @@ std::size_t PolicyEngine::Index::memory_bytes() const {
   bytes += tier_rules.capacity() * sizeof(CompiledTierRule) + tier_networks.size() * sizeof(IpBlock);
   for (const auto& per_tier : tier_filters) {
     for (const auto& f : per_tier) {
-      bytes += (f.subject.capacity() + f.by_peer.capacity() + f.ip_rules.capacity() + 3 * f.ip_rules.capacity()) * sizeof(std::uint64_t) +
+      bytes += (f.subject.capacity() + f.by_peer.capacity() + f.by_peer_ip.capacity() + 4 * f.ip_rules.capacity()) *
+                   sizeof(std::uint64_t) +
                (f.global.capacity() + f.subject_of.capacity()) * sizeof(std::uint32_t);
     }
   }

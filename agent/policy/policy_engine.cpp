@@ -134,12 +134,12 @@ const CompiledTierRule* first_filtered_match(const PolicyEngine::Index& index, c
                                              const Sides& sides, const PortProto& port) {
   if (f.words == 0) return nullptr;
   const std::uint64_t* subject = f.subject.data() + f.subject_of[pod];
-  const std::uint64_t* by_peer =
-      sides.peer.pod ? f.by_peer.data() + static_cast<std::size_t>(*sides.peer.pod) * f.words : nullptr;
+  const std::size_t row = sides.peer.pod ? static_cast<std::size_t>(*sides.peer.pod) * f.words : 0;
   const std::uint64_t* by_proto = f.by_proto[static_cast<int>(port.proto)].data();
   for (std::uint32_t w = 0; w < f.words; ++w) {
-    const std::uint64_t peer_hit = by_peer ? by_peer[w] : 0;
-    std::uint64_t m = subject[w] & (peer_hit | f.ip_rules[w]) & by_proto[w];
+    const std::uint64_t peer_hit = sides.peer.pod ? f.by_peer[row + w] : 0;
+    const std::uint64_t maybe = sides.peer.pod ? f.by_peer_ip[row + w] : f.ip_rules[w];
+    std::uint64_t m = subject[w] & (peer_hit | maybe) & by_proto[w];
     for (; m != 0; m &= m - 1) {
       const auto bit = static_cast<std::uint32_t>(std::countr_zero(m));
       const CompiledTierRule& tr = index.tier_rules[f.global[w * 64 + bit]];

@@ -77,16 +77,18 @@ struct TierLists {
 
 // The verdict-path filter of one tier and direction. Its rules are numbered locally in evaluation
 // order (bit i = rule `global[i]`). A rule can match a flow only if it applies to the subject pod
-// (`subject` bits) and one of its selector peers holds the peer pod (`by_peer` bits) or it has a
-// networks peer (`ip_rules`, checked against IPs), and it names the flow's protocol (`by_proto`);
-// candidates = subject & (by_peer | ip_rules) & by_proto,
-// walked lowest bit first and fully checked. Exact: the bits only skip rules that cannot match.
+// (`subject` bits), names the flow's protocol (`by_proto`), and: for a peer that is a cluster pod,
+// one of its selector peers holds the pod (`by_peer`: then the peer matches, only ports remain) or
+// one of its networks holds one of the pod's IPs (`by_peer_ip`: a pod endpoint's IP is one of the
+// pod's own); for a peer that is only an IP, it has a networks peer (`ip_rules`). Candidates are
+// walked lowest bit first and checked. Exact: the bits only skip rules that cannot match.
 struct TierFilter {
   std::uint32_t words = 0;               // 64-bit words per bitset
   std::vector<std::uint32_t> global;     // local bit -> index into Index::tier_rules
   std::vector<std::uint64_t> subject;    // interned subject bitsets, `words` each
   std::vector<std::uint32_t> subject_of; // per pod: offset into `subject`
   std::vector<std::uint64_t> by_peer;    // per pod: `words` words at pod * words
+  std::vector<std::uint64_t> by_peer_ip; // per pod, likewise
   std::vector<std::uint64_t> ip_rules;   // `words` words
   // Per protocol (Protocol value), `words` words: rules with no ports or a port of that protocol.
   std::vector<std::uint64_t> by_proto[kProtocolCount];
