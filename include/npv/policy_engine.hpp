@@ -71,6 +71,7 @@ const char* to_string(DecidingTier t);  // "none", "admin", "networkpolicy", "ba
 // Why one direction of a flow is allowed or denied.
 struct DirectionVerdict {
   bool governed = false;                 // the endpoint is a cluster pod, so policies can apply
+  // The NetworkPolicy tier's view, filled in whichever tier decided (see decided_by()):
   std::vector<std::uint32_t> isolating;  // policies that select the pod for this direction
   std::vector<RuleRef> allowed_by;       // every rule of those policies that allows the flow
   std::optional<TierRuleRef> admin;      // the first matching Admin-tier rule (any action)
