@@ -9,6 +9,7 @@ set(NPV_CORE_SOURCES
   agent/model/json_fields.cpp
   agent/model/object_parser.cpp
   agent/model/service_parser.cpp
+  agent/model/tier_policy_parser.cpp
   agent/model/object_decoder.cpp
   agent/model/yaml_json.cpp
   agent/model/manifest_loader.cpp

@@ -62,5 +62,9 @@ void check_dead_config(AuditContext& ctx);  // NPV-AUD-010, -011, -013
 void check_shadowed(AuditContext& ctx);     // NPV-AUD-012
 void check_breadth(AuditContext& ctx);      // NPV-AUD-020
 void check_cni(AuditContext& ctx, const CniDetection& cni);  // NPV-AUD-030, -031, -032
+void check_tiers(AuditContext& ctx);        // NPV-AUD-014
+// The tier policy (index into ClusterState::tier_policies) that default-denies namespace `ns` in
+// direction `d` (check_tiers.cpp), if any: it satisfies NPV-AUD-002/003.
+std::optional<std::uint32_t> tier_default_deny(const AuditContext& ctx, NamespaceId ns, Direction d);
 
 }  // namespace npv::audit

@@ -2,7 +2,8 @@
 // direction), -005 (pods no policy selects, in a namespace that has policies).
 //
 // A default deny for direction D is a policy with podSelector: {} whose policyTypes (after the
-// loader's defaulting) include D and that has no rule for D. Only pods NetworkPolicy governs count
+// loader's defaulting) include D and that has no rule for D, or an admin/baseline deny-all
+// (check_tiers.cpp). Only pods NetworkPolicy governs count
 // (AuditContext::governed: no hostNetwork pods, not the assumed kube-dns pod).
 #include "audit/audit_context.hpp"
 
@@ -19,6 +20,7 @@ void check_default_deny(AuditContext& ctx, NamespaceId ns, Direction d) {
   for (std::uint32_t pol : ctx.ns_policies[ns]) {
     if (is_default_deny(c.policies[pol], d)) return;
   }
+  if (tier_default_deny(ctx, ns, d)) return;  // an admin or baseline deny-all plays the same role
   const auto& pods = ctx.ns_pods[ns];
   std::vector<PodId> open;
   for (PodId p : pods) {
@@ -29,7 +31,10 @@ void check_default_deny(AuditContext& ctx, NamespaceId ns, Direction d) {
   std::string message;
   std::vector<std::string> names;
   for (PodId p : open) names.push_back(c.pods[p].name);
-  if (ctx.ns_policies[ns].empty()) {
+  if (ctx.ns_policies[ns].empty() && !c.tier_policies.empty()) {
+    message = "no NetworkPolicy in namespace " + c.namespaces[ns].name + " and no admin or baseline deny-all for " +
+              direction_word(d) + ": its " + n + " pod(s) " + what + " unless a cluster-wide rule stops them";
+  } else if (ctx.ns_policies[ns].empty()) {
     message = "no NetworkPolicy in namespace " + c.namespaces[ns].name + ": its " + n + " pod(s) " + what;
   } else if (!open.empty()) {
     message = "no default-deny " + std::string(direction_word(d)) + " policy: " + std::to_string(open.size()) +
@@ -54,7 +59,7 @@ void check_coverage(AuditContext& ctx) {
     governed += pods.size();
     namespaces += pods.empty() ? 0 : 1;
   }
-  if (c.policies.empty() && governed > 0) {
+  if (c.policies.empty() && c.tier_policies.empty() && governed > 0) {
     Finding& f = ctx.add("NPV-AUD-001", "",
                          "no NetworkPolicy in the input, which has " + std::to_string(governed) + " pod(s) in " +
                              std::to_string(namespaces) + " namespace(s): every pod accepts and sends any traffic");

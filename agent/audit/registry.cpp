@@ -9,7 +9,7 @@ namespace npv {
 
 namespace {
 
-constexpr std::array<CheckInfo, 13> kChecks{{
+constexpr std::array<CheckInfo, 14> kChecks{{
     {"NPV-AUD-001", "no-network-policies", Severity::kHigh,
      "The input has pods but no NetworkPolicy at all",
      "Every pod accepts and sends any traffic: nothing isolates anything.",
@@ -72,6 +72,13 @@ constexpr std::array<CheckInfo, 13> kChecks{{
      "Kubernetes ignores spec.egress when policyTypes lacks Egress (and spec.ingress when it lacks Ingress): "
      "the pods are not isolated in that direction although the manifest reads as if they were.",
      "Add the direction to spec.policyTypes, or remove the rules that do not apply."},
+    {"NPV-AUD-014", "same-priority-tier-policies", Severity::kMedium,
+     "Two cluster-wide policies of one tier share a priority and apply to the same pods",
+     "AdminNetworkPolicy / ClusterNetworkPolicy (and BaselineAdminNetworkPolicy with Baseline-tier "
+     "ClusterNetworkPolicies of priority 0): where two policies of the same tier and priority match one "
+     "connection, the API leaves the outcome undefined (\"the implementation can apply any of the matching "
+     "policies\"). Reported when their subjects share a pod in a direction both have rules for.",
+     "Give each policy a distinct spec.priority, in the order their rules must apply."},
     {"NPV-AUD-020", "over-broad-rule", Severity::kHigh,
      "A rule allows far more than a narrow flow",
      "Risk score = source breadth x destination breadth x port exposure. Peers: every IP (from/to omitted or "

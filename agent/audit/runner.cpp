@@ -130,6 +130,7 @@ AuditReport run_audit(ClusterState cluster) {
 
   AuditSummary& s = report.summary;
   s.policies = cluster.policies.size();
+  s.tier_policies = cluster.tier_policies.size();
   s.namespaces = cluster.namespaces.size();
   s.pods = cluster.pods.size() - (assumed ? 1 : 0);
   for (const auto& list : ctx.ns_policies) s.policy_namespaces += list.empty() ? 0 : 1;
@@ -141,6 +142,7 @@ AuditReport run_audit(ClusterState cluster) {
   }
 
   audit::check_coverage(ctx);
+  audit::check_tiers(ctx);
   audit::check_dns(ctx);
   audit::check_dead_config(ctx);
   audit::check_shadowed(ctx);

@@ -10,7 +10,8 @@ namespace npv::cli {
 void ClusterOptions::add_to(CLI::App& sub) {
   sub.add_option("-c,--cluster", paths,
                  "Kubernetes manifests (YAML or JSON; files or directories, searched recursively; repeatable): "
-                 "Namespaces, Pods, NetworkPolicies and workloads, e.g. the output of "
+                 "Namespaces, Pods, NetworkPolicies, workloads and the cluster-wide AdminNetworkPolicy, "
+                 "BaselineAdminNetworkPolicy and ClusterNetworkPolicy, e.g. the output of "
                  "'kubectl get ns,pods,netpol -A -o yaml'")
       ->required()
       ->type_name("PATH");

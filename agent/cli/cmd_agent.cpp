@@ -51,7 +51,7 @@ class WatcherSource : public ClusterSource {
     std::vector<WatchCounterSample> out;
     for (auto r : kube::kAllResources) {
       auto s = watcher_.stats(r);
-      out.push_back({kube::to_string(r), s.lists, s.watches, s.relists, s.errors});
+      out.push_back({kube::to_string(r), s.lists, s.watches, s.relists, s.errors, s.not_installed});
     }
     return out;
   }

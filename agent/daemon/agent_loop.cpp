@@ -119,7 +119,15 @@ struct AgentLoop::Impl {
     for (const auto& ref : s.policies) {
       if (t.size() >= options.max_event_targets) break;
       auto [ns, name] = split_ref(ref);
-      t.push_back({"NetworkPolicy", "networking.k8s.io/v1", ns, name});
+      // "AdminNetworkPolicy/name" and the like: a cluster-scoped tier policy (namespaces are
+      // lower case, so a kind never collides with one).
+      if (ns == "AdminNetworkPolicy" || ns == "BaselineAdminNetworkPolicy") {
+        t.push_back({ns, "policy.networking.k8s.io/v1alpha1", "", name});
+      } else if (ns == "ClusterNetworkPolicy") {
+        t.push_back({ns, "policy.networking.k8s.io/v1alpha2", "", name});
+      } else {
+        t.push_back({"NetworkPolicy", "networking.k8s.io/v1", ns, name});
+      }
     }
     if (t.empty()) {
       // No policy involved: the destination pod (or the source, for traffic leaving the cluster).

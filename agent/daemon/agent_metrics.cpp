@@ -43,7 +43,11 @@ std::string AgentMetrics::render(const std::vector<WatchCounterSample>& watch) c
                           Family{"npv_kube_relists_total", "Relists after 410 Gone, by resource.", &WatchCounterSample::relists},
                           Family{"npv_kube_watch_errors_total",
                                  "Failed lists and watches (HTTP errors, dead connections, malformed events), by resource.",
-                                 &WatchCounterSample::errors}}) {
+                                 &WatchCounterSample::errors},
+                          Family{"npv_kube_not_installed_total",
+                                 "LISTs answered 404 because the resource's CRD is not installed (the cluster-wide policy "
+                                 "tiers), by resource.",
+                                 &WatchCounterSample::not_installed}}) {
     p.family(f.name, "counter", f.help);
     for (const auto& w : watch) p.sample(f.name, {{"resource", w.resource}}, w.*f.field);
   }

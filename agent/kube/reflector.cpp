@@ -25,6 +25,12 @@ constexpr ResourceInfo kInfo[kResourceCount] = {
     {"networkpolicies", "NetworkPolicy", "networking.k8s.io/v1", "/apis/networking.k8s.io/v1/networkpolicies"},
     {"services", "Service", "v1", "/api/v1/services"},
     {"endpointslices", "EndpointSlice", "discovery.k8s.io/v1", "/apis/discovery.k8s.io/v1/endpointslices"},
+    {"adminnetworkpolicies", "AdminNetworkPolicy", "policy.networking.k8s.io/v1alpha1",
+     "/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies"},
+    {"baselineadminnetworkpolicies", "BaselineAdminNetworkPolicy", "policy.networking.k8s.io/v1alpha1",
+     "/apis/policy.networking.k8s.io/v1alpha1/baselineadminnetworkpolicies"},
+    {"clusternetworkpolicies", "ClusterNetworkPolicy", "policy.networking.k8s.io/v1alpha2",
+     "/apis/policy.networking.k8s.io/v1alpha2/clusternetworkpolicies"},
 };
 
 const ResourceInfo& info(Resource r) { return kInfo[static_cast<std::size_t>(r)]; }
@@ -45,6 +51,10 @@ const char* to_string(Resource r) { return info(r).name; }
 const char* kind_of(Resource r) { return info(r).kind; }
 const char* api_version_of(Resource r) { return info(r).api_version; }
 const char* api_path(Resource r) { return info(r).path; }
+bool is_optional(Resource r) {
+  return r == Resource::kAdminNetworkPolicies || r == Resource::kBaselineAdminNetworkPolicies ||
+         r == Resource::kClusterNetworkPolicies;
+}
 
 Reflector::Reflector(KubeClient& client, Resource resource, const WatchOptions& options, ReflectorSink& sink,
                      Cancellation& cancel, std::uint64_t seed)
@@ -80,8 +90,12 @@ void Reflector::run() {
         if (cancel_.cancelled() || !backoff(++failures)) return;
         continue;
       }
-      need_list = false;
       failures = 0;
+      if (not_installed_) {  // no CRD: nothing to watch; look again after crd_recheck, not at once
+        if (!cancel_.sleep_for(options_.crd_recheck)) return;
+        continue;
+      }
+      need_list = false;
     }
     bool received = false;
     const auto started = Clock::now();
@@ -132,6 +146,22 @@ bool Reflector::list(std::string& resource_version) {
       ++restarts;
       continue;
     }
+    if (r.transport == Transport::kOk && r.status == 404 && is_optional(resource_)) {
+      // The CRD is not installed: an empty, synced resource (kube_watch.hpp).
+      const bool first_time = !not_installed_;
+      not_installed_ = true;
+      sink_.replace(resource_, {});
+      bool first = false;
+      {
+        std::lock_guard lock(mutex_);
+        first = !stats_.synced;
+        ++stats_.not_installed;
+        stats_.synced = true;
+      }
+      if (first) sink_.synced(resource_);
+      if (first_time) spdlog::info("kube {}: not served by the API (CRD not installed), treated as empty", to_string(resource_));
+      return true;
+    }
     if (!r.ok()) {
       if (r.transport == Transport::kIdleTimeout) {
         std::lock_guard lock(mutex_);
@@ -154,6 +184,7 @@ bool Reflector::list(std::string& resource_version) {
     if (auto c = page["metadata"].find("continue"); c != page["metadata"].end() && c->is_string()) cont = c->get<std::string>();
     if (cont.empty()) break;
   }
+  not_installed_ = false;
   std::size_t invalid = sink_.replace(resource_, items);
   resource_version = list_rv;
   bool first = false;

@@ -49,6 +49,7 @@ class Reflector {
   ReflectorSink& sink_;
   Cancellation& cancel_;
   std::mt19937_64 rng_;
+  bool not_installed_ = false;  // the last LIST answered 404 for an optional resource
   std::string stop_reason_;  // why on_line() stopped the stream, for the error message
   mutable std::mutex mutex_;
   ResourceStats stats_;

@@ -18,7 +18,7 @@ std::string key_of(Resource r, const json& obj) {
   if (meta == obj.end() || !meta->is_object()) return "";
   auto name = meta->find("name");
   if (name == meta->end() || !name->is_string()) return "";
-  if (r == Resource::kNamespaces) return name->get<std::string>();
+  if (r == Resource::kNamespaces || is_optional(r)) return name->get<std::string>();  // cluster-scoped
   auto ns = meta->find("namespace");
   return (ns != meta->end() && ns->is_string() ? ns->get<std::string>() : std::string("default")) + "/" +
          name->get<std::string>();
@@ -217,6 +217,9 @@ ClusterSnapshot WatchStore::build() {
                 snap.policy_changed[key] = changed;
               } else if constexpr (std::is_same_v<T, Service>) {
                 snap.state.services.push_back(object);
+              } else if constexpr (std::is_same_v<T, TierPolicy>) {
+                snap.state.tier_policies.push_back(object);
+                snap.policy_changed[object.ref()] = changed;
               } else {
                 snap.state.endpoint_slices.push_back(object);
               }
@@ -246,17 +249,19 @@ ClusterSnapshot WatchStore::build() {
     }
   }
   snap.state.finalize();
+  for (const auto& tie : priority_ties(snap.state.tier_policies)) snap.state.notes.push_back(describe(tie));
   return snap;
 }
 
 std::optional<ObjectRef> ClusterSnapshot::ref(std::string_view kind, std::string_view ns, std::string_view name) const {
   for (Resource r : kAllResources) {
     if (kind != kind_of(r)) continue;
-    std::string key = r == Resource::kNamespaces ? std::string(name) : std::string(ns) + "/" + std::string(name);
+    const bool cluster_scoped = r == Resource::kNamespaces || is_optional(r);
+    std::string key = cluster_scoped ? std::string(name) : std::string(ns) + "/" + std::string(name);
     auto it = uids.find(std::string(kind) + "/" + key);
     if (it == uids.end()) return std::nullopt;
-    return ObjectRef{std::string(kind), api_version_of(r), r == Resource::kNamespaces ? "" : std::string(ns),
-                     std::string(name), it->second};
+    return ObjectRef{std::string(kind), api_version_of(r), cluster_scoped ? "" : std::string(ns), std::string(name),
+                     it->second};
   }
   return std::nullopt;
 }

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "lab/nft_text.hpp"
+#include "lab/nft_tiers.hpp"
 
 namespace npv {
 
@@ -43,13 +44,14 @@ const char* to_string(Dataplane d) {
     case Dataplane::kIgnoreExcept: return "ignore-except";
     case Dataplane::kTcpOnly: return "tcp-only";
     case Dataplane::kStale: return "stale";
+    case Dataplane::kIgnoreAdminDeny: return "ignore-admin-deny";
   }
   return "none";
 }
 
 std::optional<Dataplane> parse_dataplane(std::string_view text) {
   for (Dataplane d : {Dataplane::kNone, Dataplane::kEnforcing, Dataplane::kIngressOnly, Dataplane::kIgnoreNamedPorts,
-                      Dataplane::kIgnoreExcept, Dataplane::kTcpOnly, Dataplane::kStale}) {
+                      Dataplane::kIgnoreExcept, Dataplane::kTcpOnly, Dataplane::kStale, Dataplane::kIgnoreAdminDeny}) {
     if (text == to_string(d)) return d;
   }
   return std::nullopt;
@@ -272,25 +274,46 @@ void Compiler::add_egress_rule(RuleList& rules, const NetworkPolicy& pol, std::s
   }
 }
 
+// The plumbing every chain that filters at all starts with.
+std::vector<std::string> plumbing(const Pod& self, Side side, Dataplane mode) {
+  std::vector<std::string> lines;
+  if (mode == Dataplane::kTcpOnly) lines.push_back("meta l4proto { udp, sctp } accept comment \"fault tcp-only\"");
+  lines.push_back("ct state established,related accept");  // R8: replies of allowed connections
+  lines.push_back(std::string(side == Side::kSource ? "iif" : "oif") + " \"lo\" accept");  // R8
+  const std::set<IpAddr> own(self.ips.begin(), self.ips.end());
+  for (const auto& m : nft::ip_set_matches(own, side)) lines.push_back(m + " accept");  // R8
+  // R9: neighbour discovery and multicast listener reports (IPv6 plumbing).
+  lines.push_back(
+      "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, mld-listener-query, mld-listener-report, "
+      "mld2-listener-report } accept");
+  return lines;
+}
+
+// A pod and direction without tier rules: one hooked chain (isolated: R2 accepts then drop).
+// With tier rules (nft_tiers.hpp): the hooked chain holds the Admin tier and goes to `<name>_tail`,
+// which holds the NetworkPolicy rules and drop (isolated) or the Baseline tier (not isolated).
 std::string chain_text(const char* name, const char* hook, bool isolated, const std::vector<std::string>& policy_rules,
-                       const Pod& self, Side side, Dataplane mode) {
+                       const Pod& self, Side side, Dataplane mode, const nft::TierLines& tiers) {
   std::string out = std::string("  chain ") + name + " {\n    type filter hook " + hook +
                     " priority 0; policy accept;\n";
+  std::vector<std::string> tail;
   if (isolated) {
-    std::vector<std::string> lines;
-    if (mode == Dataplane::kTcpOnly) lines.push_back("meta l4proto { udp, sctp } accept comment \"fault tcp-only\"");
-    lines.push_back("ct state established,related accept");  // R8: replies of allowed connections
-    lines.push_back(std::string(side == Side::kSource ? "iif" : "oif") + " \"lo\" accept");  // R8
-    const std::set<IpAddr> own(self.ips.begin(), self.ips.end());
-    for (const auto& m : nft::ip_set_matches(own, side)) lines.push_back(m + " accept");  // R8
-    // R9: neighbour discovery and multicast listener reports (IPv6 plumbing).
-    lines.push_back(
-        "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, mld-listener-query, mld-listener-report, "
-        "mld2-listener-report } accept");
-    lines.insert(lines.end(), policy_rules.begin(), policy_rules.end());
-    lines.push_back("counter drop");  // R2: nothing else is allowed
-    for (const auto& l : lines) out += "    " + l + "\n";
+    tail = policy_rules;
+    tail.push_back("counter drop");  // R2: nothing else is allowed
+  } else {
+    tail = tiers.baseline;
   }
+  if (tiers.empty()) {
+    if (isolated) {
+      for (const auto& l : plumbing(self, side, mode)) out += "    " + l + "\n";
+      for (const auto& l : tail) out += "    " + l + "\n";
+    }
+    return out + "  }\n";
+  }
+  for (const auto& l : plumbing(self, side, mode)) out += "    " + l + "\n";
+  for (const auto& l : tiers.admin) out += "    " + l + "\n";
+  out += "    goto " + std::string(name) + "_tail\n  }\n  chain " + name + "_tail {\n";
+  for (const auto& l : tail) out += "    " + l + "\n";
   return out + "  }\n";
 }
 
@@ -315,8 +338,14 @@ std::string Compiler::compile(PodId id) const {
   // Declaring and deleting the table first makes loading this file replace a previous ruleset in
   // one transaction (and work when there is none).
   out += "table inet npv_policy\ndelete table inet npv_policy\ntable inet npv_policy {\n";
-  out += chain_text("ingress", "input", ingress_isolated, ingress.lines(), self, Side::kSource, options_.mode);
-  out += chain_text("egress", "output", egress_isolated, egress.lines(), self, Side::kDestination, options_.mode);
+  const nft::TierLines ingress_tiers = nft::tier_lines(cluster_, lab_pods_, id, true, options_.mode, "ingress_tail");
+  // kIngressOnly: egress is never enforced, tiers included.
+  const nft::TierLines egress_tiers = options_.mode == Dataplane::kIngressOnly
+                                          ? nft::TierLines{}
+                                          : nft::tier_lines(cluster_, lab_pods_, id, false, options_.mode, "egress_tail");
+  out += chain_text("ingress", "input", ingress_isolated, ingress.lines(), self, Side::kSource, options_.mode, ingress_tiers);
+  out += chain_text("egress", "output", egress_isolated, egress.lines(), self, Side::kDestination, options_.mode,
+                    egress_tiers);
   return out + "}\n";
 }
 

@@ -41,6 +41,9 @@ void ClusterState::finalize() {
             [](const auto& a, const auto& b) { return std::tie(a.ns, a.name) < std::tie(b.ns, b.name); });
   std::sort(policies.begin(), policies.end(),
             [](const auto& a, const auto& b) { return std::tie(a.ns, a.name) < std::tie(b.ns, b.name); });
+  std::sort(tier_policies.begin(), tier_policies.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.tier, a.priority, a.api, a.name) < std::tie(b.tier, b.priority, b.api, b.name);
+  });
   std::sort(services.begin(), services.end(),
             [](const auto& a, const auto& b) { return std::tie(a.ns, a.name) < std::tie(b.ns, b.name); });
   std::sort(endpoint_slices.begin(), endpoint_slices.end(),

@@ -10,6 +10,7 @@
 #include "model/node_agent_parser.hpp"
 #include "model/object_parser.hpp"
 #include "model/service_parser.hpp"
+#include "model/tier_policy_parser.hpp"
 #include "model/yaml_json.hpp"
 #include "npv/loader.hpp"
 
@@ -27,6 +28,17 @@ const std::set<std::string, std::less<>> kWorkloadKinds = {"Deployment", "Statef
 std::string item_kind_of_list(const std::string& list_kind) {
   if (list_kind == "List" || list_kind.size() <= 4) return {};
   return list_kind.substr(0, list_kind.size() - 4);
+}
+
+// The parser of a cluster-wide tier kind in the API version npv reads (tier_policy.hpp), or null.
+using TierParser = TierPolicy (*)(const json&);
+TierParser tier_parser(const std::string& kind, const std::string& api_version) {
+  const bool v1 = api_version.empty() || api_version == "policy.networking.k8s.io/v1alpha1";
+  const bool v2 = api_version.empty() || api_version == "policy.networking.k8s.io/v1alpha2";
+  if (kind == "AdminNetworkPolicy" && v1) return &detail::parse_admin_network_policy;
+  if (kind == "BaselineAdminNetworkPolicy" && v1) return &detail::parse_baseline_admin_network_policy;
+  if (kind == "ClusterNetworkPolicy" && v2) return &detail::parse_cluster_network_policy;
+  return nullptr;
 }
 
 bool looks_like_json(std::string_view text) {
@@ -130,6 +142,12 @@ Result<void> ClusterBuilder::State::add_object(const json& obj, const Origin& or
       slice.origin = origin;
       if (auto r = remember(slice.ns, slice.name); !r) return r;
       cluster.endpoint_slices.push_back(std::move(slice));
+    } else if (auto parse = tier_parser(kind, api_version)) {
+      TierPolicy pol = parse(obj);
+      pol.origin = origin;
+      if (auto r = remember("", pol.name); !r) return r;
+      for (auto& note : detail::tier_policy_notes(pol)) cluster.notes.push_back(std::move(note));
+      cluster.tier_policies.push_back(std::move(pol));
     } else if (kWorkloadKinds.contains(kind)) {
       Workload w{kind, detail::parse_meta(obj, true).controller, detail::parse_workload_template(obj, kind)};
       w.template_pod.origin = origin;
@@ -272,6 +290,7 @@ Result<ClusterState> ClusterBuilder::build() {
   ClusterState out = std::move(s.cluster);
   state_ = std::make_unique<State>();
   out.finalize();
+  for (const auto& tie : priority_ties(out.tier_policies)) out.notes.push_back(describe(tie));
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include "model/object_parser.hpp"
 #include "model/service_parser.hpp"
+#include "model/tier_policy_parser.hpp"
 
 namespace npv {
 
@@ -37,13 +38,17 @@ Result<ModelObject> decode_object(const nlohmann::json& obj, std::string_view ki
     if (kind == "NetworkPolicy") return with_origin(detail::parse_network_policy(obj), origin);
     if (kind == "Service") return with_origin(detail::parse_service(obj), origin);
     if (kind == "EndpointSlice") return with_origin(detail::parse_endpoint_slice(obj), origin);
+    if (kind == "AdminNetworkPolicy") return with_origin(detail::parse_admin_network_policy(obj), origin);
+    if (kind == "BaselineAdminNetworkPolicy") return with_origin(detail::parse_baseline_admin_network_policy(obj), origin);
+    if (kind == "ClusterNetworkPolicy") return with_origin(detail::parse_cluster_network_policy(obj), origin);
   } catch (const detail::FieldError& e) {
     return make_error(Errc::kBadInput, context + e.field + ": " + e.message);
   } catch (const nlohmann::json::exception& e) {
     return make_error(Errc::kBadInput, context + e.what());
   }
-  return make_error(Errc::kBadInput, context + "unsupported kind (expected Namespace, Pod, NetworkPolicy, Service or "
-                                               "EndpointSlice)");
+  return make_error(Errc::kBadInput, context + "unsupported kind (expected Namespace, Pod, NetworkPolicy, Service, "
+                                               "EndpointSlice, AdminNetworkPolicy, BaselineAdminNetworkPolicy or "
+                                               "ClusterNetworkPolicy)");
 }
 
 }  // namespace npv

@@ -9,8 +9,6 @@ namespace npv::detail {
 
 using nlohmann::json;
 
-namespace {
-
 LabelSelector parse_selector(const json& v, const std::string& path) {
   want_object(v, path);
   std::vector<Requirement> reqs;
@@ -54,6 +52,8 @@ LabelSelector parse_selector(const json& v, const std::string& path) {
   }
   return LabelSelector(std::move(reqs));
 }
+
+namespace {
 
 IpBlock parse_ip_block(const json& v, const std::string& path) {
   want_object(v, path);

@@ -30,6 +30,7 @@ struct ObjectMeta {
 
 ObjectMeta parse_meta(const nlohmann::json& obj, bool namespaced);
 Labels parse_labels(const nlohmann::json& obj, const std::string& path);
+LabelSelector parse_selector(const nlohmann::json& v, const std::string& path);
 Namespace parse_namespace(const nlohmann::json& obj);
 Pod parse_pod(const nlohmann::json& obj);
 NetworkPolicy parse_network_policy(const nlohmann::json& obj);

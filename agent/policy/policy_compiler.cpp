@@ -2,6 +2,7 @@
 // (label_codec.hpp); every distinct peer (namespace scope + selectors) is resolved to a pod set
 // once and shared.
 #include <algorithm>
+#include <map>
 #include <string>
 #include <unordered_map>
 
@@ -66,6 +67,7 @@ class Compiler {
         offsets.push_back(static_cast<std::uint32_t>(rules.size()));
       }
     }
+    compile_tiers();
   }
 
  private:
@@ -172,6 +174,158 @@ class Compiler {
     return index_.pod_sets.back();
   }
 
+  // [T2][T3] the pods a tier policy's subject selects: hostNetwork pods never are.
+  std::vector<PodId> tier_subject_pods(const TierSubject& subject) {
+    const EncodedSelector& pod_selector = selector_for(subject.pod_selector);
+    std::vector<PodId> out;
+    for (NamespaceId ns : namespaces_for(subject.namespace_selector)) {
+      for (PodId p = ns_begin_[ns]; p < ns_begin_[ns + 1]; ++p) {
+        if (!cluster_.pods[p].host_network && pod_selector.matches(pod_labels_[p])) out.push_back(p);
+      }
+    }
+    return out;
+  }
+
+  // [T7] namespaces and pods peers: the pods (not hostNetwork) in the matching namespaces.
+  const PodSet& tier_peer_pods(const TierPeer& peer) {
+    std::string key = "tier:" + peer.namespace_selector.to_string() + "|" + peer.pod_selector.to_string();
+    if (auto it = peer_sets_.find(key); it != peer_sets_.end()) return *it->second;
+    TierSubject as_subject{peer.namespace_selector, peer.pod_selector};
+    index_.pod_sets.emplace_back(tier_subject_pods(as_subject), cluster_.pods.size());
+    peer_sets_.emplace(std::move(key), &index_.pod_sets.back());
+    return index_.pod_sets.back();
+  }
+
+  CompiledRule compile_tier_rule(const TierRule& rule) {
+    CompiledRule cr{};
+    cr.peers_begin = static_cast<std::uint32_t>(index_.peers.size());
+    for (const auto& peer : rule.peers) {
+      switch (peer.kind) {
+        case TierPeer::Kind::kNamespaces:
+        case TierPeer::Kind::kPods:
+          index_.peers.push_back({tier_peer_pods(peer).view(), nullptr});
+          break;
+        case TierPeer::Kind::kNetworks:  // [T8] one peer per CIDR; pods match by their IPs
+          for (const auto& cidr : peer.networks) {
+            const IpBlock& block = index_.tier_networks.emplace_back(IpBlock{cidr, {}});
+            index_.peers.push_back({ip_block_pods(block).view(), &block});
+          }
+          break;
+        case TierPeer::Kind::kNodes:        // [T9] matches nothing: no pods, no IP block
+        case TierPeer::Kind::kDomainNames:
+          index_.peers.push_back({PodSetView{}, nullptr});
+          break;
+      }
+    }
+    cr.peers_end = static_cast<std::uint32_t>(index_.peers.size());
+    cr.ports_begin = static_cast<std::uint32_t>(index_.ports.size());
+    for (const auto& port : rule.ports) {
+      if (port.kind == TierPort::Kind::kNumber) {
+        index_.ports.push_back({PolicyPort::Kind::kNumber, port.proto, port.port, port.end_port, kNoName});
+        continue;
+      }
+      // [T10] a named port has no protocol: one entry per protocol, each resolving the name.
+      auto it = port_names_.find(port.name);
+      const std::uint32_t id = it == port_names_.end() ? kNoName : it->second;
+      for (Protocol proto : {Protocol::kTCP, Protocol::kUDP, Protocol::kSCTP}) {
+        index_.ports.push_back({PolicyPort::Kind::kNamed, proto, 0, 0, id});
+      }
+    }
+    cr.ports_end = static_cast<std::uint32_t>(index_.ports.size());
+    return cr;
+  }
+
+  // The tier policies in ClusterState order (tier, then priority: evaluation order), their rules
+  // appended to each subject pod's list.
+  void compile_tiers() {
+    const auto& pods = cluster_.pods;
+    std::vector<std::vector<std::uint32_t>> lists[2][2];
+    for (auto& per_tier : lists) {
+      for (auto& l : per_tier) l.resize(pods.size());
+    }
+    for (std::uint32_t i = 0; i < cluster_.tier_policies.size(); ++i) {
+      const TierPolicy& pol = cluster_.tier_policies[i];
+      const std::vector<PodId> subjects = tier_subject_pods(pol.subject);
+      for (int d = 0; d < 2; ++d) {
+        const auto& rules = d == 0 ? pol.ingress : pol.egress;
+        for (std::uint32_t r = 0; r < rules.size(); ++r) {
+          const auto id = static_cast<std::uint32_t>(index_.tier_rules.size());
+          index_.tier_rules.push_back({compile_tier_rule(rules[r]), rules[r].action, i, r});
+          rule_direction_.push_back(d);
+          for (PodId p : subjects) lists[tier_slot(pol.tier)][d][p].push_back(id);
+        }
+      }
+    }
+    for (int t = 0; t < 2; ++t) {
+      for (int d = 0; d < 2; ++d) build_filter(lists[t][d], t, d, index_.tier_filters[t][d]);
+    }
+    for (int t = 0; t < 2; ++t) {
+      for (int d = 0; d < 2; ++d) {
+        TierLists& out = index_.tier_lists[t][d];
+        out.begin.assign(pods.size(), 0);
+        out.end.assign(pods.size(), 0);
+        std::map<std::vector<std::uint32_t>, std::uint32_t> interned;
+        for (PodId p = 0; p < pods.size(); ++p) {
+          auto& l = lists[t][d][p];
+          if (l.empty()) continue;
+          auto [it, inserted] = interned.emplace(std::move(l), static_cast<std::uint32_t>(out.ids.size()));
+          if (inserted) out.ids.insert(out.ids.end(), it->first.begin(), it->first.end());
+          out.begin[p] = it->second;
+          out.end[p] = it->second + static_cast<std::uint32_t>(it->first.size());
+        }
+      }
+    }
+  }
+
+  // TierFilter for one tier and direction from the per-pod rule lists (before they are interned).
+  void build_filter(const std::vector<std::vector<std::uint32_t>>& lists, int tier, int dir, TierFilter& f) {
+    const auto pods = static_cast<std::uint32_t>(cluster_.pods.size());
+    std::vector<std::uint32_t> local(index_.tier_rules.size(), UINT32_MAX);
+    for (std::uint32_t id = 0; id < index_.tier_rules.size(); ++id) {
+      const CompiledTierRule& r = index_.tier_rules[id];
+      const TierPolicy& pol = cluster_.tier_policies[r.policy];
+      if (tier_slot(pol.tier) != tier || rule_direction_[id] != dir) continue;
+      local[id] = static_cast<std::uint32_t>(f.global.size());
+      f.global.push_back(id);
+    }
+    f.words = static_cast<std::uint32_t>((f.global.size() + 63) / 64);
+    if (f.words == 0) {
+      f.subject_of.assign(pods, 0);
+      return;
+    }
+    f.ip_rules.assign(f.words, 0);
+    for (auto& bits : f.by_proto) bits.assign(f.words, 0);
+    f.by_peer.assign(static_cast<std::size_t>(pods) * f.words, 0);
+    f.by_peer_ip.assign(static_cast<std::size_t>(pods) * f.words, 0);
+    for (std::uint32_t bit = 0; bit < f.global.size(); ++bit) {
+      const CompiledRule& cr = index_.tier_rules[f.global[bit]].rule;
+      for (int proto = 0; proto < kProtocolCount; ++proto) {
+        bool any = cr.ports_begin == cr.ports_end;
+        for (std::uint32_t i = cr.ports_begin; i < cr.ports_end; ++i) any = any || static_cast<int>(index_.ports[i].proto) == proto;
+        if (any) f.by_proto[proto][bit / 64] |= std::uint64_t{1} << (bit % 64);
+      }
+      for (std::uint32_t i = cr.peers_begin; i < cr.peers_end; ++i) {
+        const CompiledPeer& peer = index_.peers[i];
+        if (peer.ip_block) {  // peer.pods: the pods with an IP in the block
+          f.ip_rules[bit / 64] |= std::uint64_t{1} << (bit % 64);
+          peer.pods.for_each([&](PodId q) { f.by_peer_ip[static_cast<std::size_t>(q) * f.words + bit / 64] |= std::uint64_t{1} << (bit % 64); });
+          continue;
+        }
+        peer.pods.for_each([&](PodId q) { f.by_peer[static_cast<std::size_t>(q) * f.words + bit / 64] |= std::uint64_t{1} << (bit % 64); });
+      }
+    }
+    std::map<std::vector<std::uint64_t>, std::uint32_t> interned;
+    f.subject_of.assign(pods, 0);
+    std::vector<std::uint64_t> bits(f.words);
+    for (PodId p = 0; p < pods; ++p) {
+      std::fill(bits.begin(), bits.end(), 0);
+      for (std::uint32_t id : lists[p]) bits[local[id] / 64] |= std::uint64_t{1} << (local[id] % 64);
+      auto [it, inserted] = interned.emplace(bits, static_cast<std::uint32_t>(f.subject.size()));
+      if (inserted) f.subject.insert(f.subject.end(), bits.begin(), bits.end());
+      f.subject_of[p] = it->second;
+    }
+  }
+
   static void flatten(const std::vector<std::vector<std::uint32_t>>& lists, PodLists& out) {
     out.offsets.assign(1, 0);
     for (const auto& l : lists) {
@@ -190,7 +344,8 @@ class Compiler {
   std::unordered_map<std::string, EncodedSelector> selectors_;
   std::unordered_map<std::string, std::vector<NamespaceId>> namespace_lists_;
   std::unordered_map<std::string, const PodSet*> peer_sets_;
-  std::vector<std::pair<IpAddr, PodId>> pod_ips_;  // every pod IP, sorted; built on first use
+  std::vector<std::pair<IpAddr, PodId>> pod_ips_;
+  std::vector<int> rule_direction_;  // per tier rule: 0 ingress, 1 egress  // every pod IP, sorted; built on first use
 };
 
 }  // namespace
@@ -212,6 +367,19 @@ std::size_t PolicyEngine::Index::memory_bytes() const {
   }
   for (const auto& s : pod_sets) bytes += sizeof(PodSet) + s.memory_bytes();
   for (const auto& n : named_ports) bytes += sizeof(n) + n.capacity() * sizeof(NamedPort);
+  bytes += tier_rules.capacity() * sizeof(CompiledTierRule) + tier_networks.size() * sizeof(IpBlock);
+  for (const auto& per_tier : tier_filters) {
+    for (const auto& f : per_tier) {
+      bytes += (f.subject.capacity() + f.by_peer.capacity() + f.by_peer_ip.capacity() + 4 * f.ip_rules.capacity()) *
+                   sizeof(std::uint64_t) +
+               (f.global.capacity() + f.subject_of.capacity()) * sizeof(std::uint32_t);
+    }
+  }
+  for (const auto& per_tier : tier_lists) {
+    for (const auto& l : per_tier) {
+      bytes += (l.begin.capacity() + l.end.capacity() + l.ids.capacity()) * sizeof(std::uint32_t);
+    }
+  }
   return bytes;
 }
 

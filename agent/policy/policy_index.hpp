@@ -58,6 +58,42 @@ struct NamedPort {
   std::uint16_t port;
 };
 
+// A rule of a tier policy (ClusterState::tier_policies), compiled like a NetworkPolicy rule.
+struct CompiledTierRule {
+  CompiledRule rule;
+  TierAction action;
+  std::uint32_t policy;  // index into ClusterState::tier_policies
+  std::uint32_t index;   // the rule's index in the policy's ingress or egress list
+};
+
+// Per-pod lists of tier rule ids in evaluation order, interned: pods with the same applicable
+// rules (usually a whole namespace) share one list in `ids`.
+struct TierLists {
+  std::vector<std::uint32_t> begin;  // per pod
+  std::vector<std::uint32_t> end;
+  std::vector<std::uint32_t> ids;    // into Index::tier_rules
+  std::span<const std::uint32_t> of(PodId pod) const { return {ids.data() + begin[pod], ids.data() + end[pod]}; }
+};
+
+// The verdict-path filter of one tier and direction. Its rules are numbered locally in evaluation
+// order (bit i = rule `global[i]`). A rule can match a flow only if it applies to the subject pod
+// (`subject` bits), names the flow's protocol (`by_proto`), and: for a peer that is a cluster pod,
+// one of its selector peers holds the pod (`by_peer`: then the peer matches, only ports remain) or
+// one of its networks holds one of the pod's IPs (`by_peer_ip`: a pod endpoint's IP is one of the
+// pod's own); for a peer that is only an IP, it has a networks peer (`ip_rules`). Candidates are
+// walked lowest bit first and checked. Exact: the bits only skip rules that cannot match.
+struct TierFilter {
+  std::uint32_t words = 0;               // 64-bit words per bitset
+  std::vector<std::uint32_t> global;     // local bit -> index into Index::tier_rules
+  std::vector<std::uint64_t> subject;    // interned subject bitsets, `words` each
+  std::vector<std::uint32_t> subject_of; // per pod: offset into `subject`
+  std::vector<std::uint64_t> by_peer;    // per pod: `words` words at pod * words
+  std::vector<std::uint64_t> by_peer_ip; // per pod, likewise
+  std::vector<std::uint64_t> ip_rules;   // `words` words
+  // Per protocol (Protocol value), `words` words: rules with no ports or a port of that protocol.
+  std::vector<std::uint64_t> by_proto[kProtocolCount];
+};
+
 struct PolicyEngine::Index {
   std::vector<CompiledRule> rules;
   std::vector<CompiledPeer> peers;
@@ -74,6 +110,12 @@ struct PolicyEngine::Index {
     return {pod_rules[dir].data() + pod_rule_offsets[dir][pod], pod_rules[dir].data() + pod_rule_offsets[dir][pod + 1]};
   }
   std::vector<std::vector<NamedPort>> named_ports;  // per pod
+  // Cluster-wide tiers: every compiled tier rule, and per tier (0 admin, 1 baseline) and
+  // direction the rules applying to each pod, in evaluation order. Empty without tier policies.
+  std::vector<CompiledTierRule> tier_rules;
+  TierLists tier_lists[2][2];
+  TierFilter tier_filters[2][2];  // the same rules, for allowed()
+  std::deque<IpBlock> tier_networks;  // the networks peers' CIDRs; CompiledPeer::ip_block points here
   std::deque<PodSet> pod_sets;  // interned peer pod sets; CompiledPeer::pods point here
 
   // Heap-allocated so that the peers' pointers into pod_sets stay valid.
@@ -82,5 +124,6 @@ struct PolicyEngine::Index {
 };
 
 inline int direction_slot(Direction d) { return d == Direction::kIngress ? 0 : 1; }
+inline int tier_slot(TierKind t) { return t == TierKind::kAdmin ? 0 : 1; }
 
 }  // namespace npv

@@ -31,6 +31,7 @@ json audit_to_json(const AuditReport& report, const AuditOutputOptions& options)
   json summary = {{"headline", audit_headline(s)},
                   {"policies", s.policies},
                   {"policy_namespaces", s.policy_namespaces},
+                  {"tier_policies", s.tier_policies},
                   {"namespaces", s.namespaces},
                   {"pods", s.pods},
                   {"findings", std::move(counts)},

@@ -29,8 +29,10 @@ constexpr const char* kIndent = "                         ";  // under the messa
 }  // namespace
 
 std::string audit_headline(const AuditSummary& s) {
-  return plural(s.policies, "NetworkPolicy", "NetworkPolicies") + " found across " +
-         plural(s.policy_namespaces, "namespace", "namespaces");
+  std::string out = plural(s.policies, "NetworkPolicy", "NetworkPolicies") + " found across " +
+                    plural(s.policy_namespaces, "namespace", "namespaces");
+  if (s.tier_policies > 0) out += ", and " + plural(s.tier_policies, "cluster-wide policy", "cluster-wide policies");
+  return out;
 }
 
 bool audit_failed(const AuditReport& report, const AuditOutputOptions& options) {

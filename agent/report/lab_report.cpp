@@ -24,16 +24,19 @@ std::string join(const std::vector<std::string>& items, const char* sep) {
   return out;
 }
 
-void add_rules(std::vector<std::string>& out, const ClusterState& cluster, const DirectionVerdict& v,
-               const char* dir) {
-  for (const RuleRef& r : v.allowed_by) {
-    out.push_back(cluster.policies[r.policy].ref() + " " + dir + "[" + std::to_string(r.rule) + "]");
-  }
+void add_rules(std::vector<std::string>& out, const ClusterState& cluster, const DirectionVerdict& v, Direction dir) {
+  for (auto& rule : deciding_rules(cluster, dir, v)) out.push_back(std::move(rule));
 }
 
 void add_denial(std::vector<std::string>& out, const ClusterState& cluster, const DirectionVerdict& v,
                 const char* dir) {
   if (v.allowed()) return;
+  if (v.decided_by() == DecidingTier::kAdmin || v.decided_by() == DecidingTier::kBaseline) {
+    const TierRuleRef& rule = v.decided_by() == DecidingTier::kAdmin ? *v.admin : *v.baseline;
+    out.push_back(std::string(dir) + " denied by " + cluster.tier_policies[rule.policy].ref() + " (" +
+                  to_string(cluster.tier_policies[rule.policy].tier) + " tier)");
+    return;
+  }
   std::vector<std::string> refs;
   for (std::uint32_t id : v.isolating) refs.push_back(cluster.policies[id].ref());
   out.push_back(std::string(dir) + " isolated by " + join(refs, ", "));
@@ -49,13 +52,7 @@ std::vector<std::string> policies(const ClusterState& cluster, const ProbeRecord
   const Explanation& e = r.explanation;
   std::set<std::string> refs;
   if (e.self) return {};
-  for (const DirectionVerdict* v : {&e.egress, &e.ingress}) {
-    if (r.expected_allowed) {
-      for (const RuleRef& rule : v->allowed_by) refs.insert(cluster.policies[rule.policy].ref());
-    } else if (!v->allowed()) {
-      for (std::uint32_t id : v->isolating) refs.insert(cluster.policies[id].ref());
-    }
-  }
+  for (const DirectionVerdict* v : {&e.egress, &e.ingress}) add_deciding_policies(refs, cluster, *v, r.expected_allowed);
   return {refs.begin(), refs.end()};
 }
 
@@ -63,8 +60,8 @@ std::vector<std::string> deciding(const ClusterState& cluster, const ProbeRecord
   if (!r.expected_allowed) return policies(cluster, r);
   std::vector<std::string> items;
   if (!r.explanation.self) {
-    add_rules(items, cluster, r.explanation.egress, "egress");
-    add_rules(items, cluster, r.explanation.ingress, "ingress");
+    add_rules(items, cluster, r.explanation.egress, Direction::kEgress);
+    add_rules(items, cluster, r.explanation.ingress, Direction::kIngress);
   }
   return items;
 }
@@ -78,9 +75,17 @@ std::string expected_short(const ProbeRecord& r) {
   const Explanation& e = r.explanation;
   if (r.expected_allowed) {
     if (e.self) return "allow (pod to itself)";
+    auto by = [&](DecidingTier t) { return e.egress.decided_by() == t || e.ingress.decided_by() == t; };
+    if (by(DecidingTier::kAdmin)) return "allow (admin tier)";
+    if (by(DecidingTier::kBaseline)) return "allow (baseline tier)";
     return e.egress.allowed_by.empty() && e.ingress.allowed_by.empty() ? "allow (not isolated)" : "allow";
   }
   const bool egress = !e.egress.allowed(), ingress = !e.ingress.allowed();
+  auto tier_of = [](const DirectionVerdict& v) -> const char* {
+    return v.decided_by() == DecidingTier::kAdmin ? "admin tier" : v.decided_by() == DecidingTier::kBaseline ? "baseline tier" : nullptr;
+  };
+  if (egress && tier_of(e.egress)) return std::string("deny (egress, ") + tier_of(e.egress) + ")";
+  if (ingress && tier_of(e.ingress)) return std::string("deny (ingress, ") + tier_of(e.ingress) + ")";
   if (egress && ingress) return "deny (egress+ingress isolated)";
   if (egress) return "deny (egress isolated)";
   if (ingress) return "deny (ingress isolated)";
@@ -92,8 +97,8 @@ std::string expected_text(const ClusterState& cluster, const ProbeRecord& r) {
   std::vector<std::string> why;
   if (r.expected_allowed) {
     if (e.self) return "allow (pod to itself)";
-    add_rules(why, cluster, e.egress, "egress");
-    add_rules(why, cluster, e.ingress, "ingress");
+    add_rules(why, cluster, e.egress, Direction::kEgress);
+    add_rules(why, cluster, e.ingress, Direction::kIngress);
     return why.empty() ? "allow (no policy isolates either end)" : "allow (" + join(why, ", ") + ")";
   }
   add_denial(why, cluster, e.egress, "egress");

@@ -1,6 +1,8 @@
 // The live verifier (live_verifier.hpp): rules L1-L8.
 #include "npv/live_verifier.hpp"
 
+#include "npv/explain_report.hpp"
+
 #include <algorithm>
 #include <set>
 
@@ -40,13 +42,7 @@ Flow to_policy_flow(const ObservedFlow& flow, const ClusterState& cluster) {
 std::vector<std::string> deciding_policies(const ClusterState& cluster, const Explanation& e, bool allowed) {
   std::set<std::string> refs;
   if (e.self) return {};
-  for (const DirectionVerdict* v : {&e.egress, &e.ingress}) {
-    if (allowed) {
-      for (const RuleRef& rule : v->allowed_by) refs.insert(cluster.policies[rule.policy].ref());
-    } else if (!v->allowed()) {
-      for (std::uint32_t id : v->isolating) refs.insert(cluster.policies[id].ref());
-    }
-  }
+  for (const DirectionVerdict* v : {&e.egress, &e.ingress}) add_deciding_policies(refs, cluster, *v, allowed);
   return {refs.begin(), refs.end()};
 }
 

@@ -49,8 +49,10 @@ class ClusterSource {
 
 // Where a finding's Kubernetes Event goes: the object it is about.
 struct EventTarget {
-  std::string kind;         // "NetworkPolicy" or "Pod"
-  std::string api_version;  // "networking.k8s.io/v1" or "v1"
+  // "NetworkPolicy", "Pod", or a cluster-scoped "AdminNetworkPolicy", "BaselineAdminNetworkPolicy",
+  // "ClusterNetworkPolicy" (ns empty: the Event goes to namespace default)
+  std::string kind;
+  std::string api_version;  // "networking.k8s.io/v1", "v1", "policy.networking.k8s.io/v1alpha1", ...
   std::string ns, name;
 };
 

@@ -35,6 +35,7 @@ namespace npv {
 struct WatchCounterSample {
   std::string resource;  // "pods", "networkpolicies", ...
   std::uint64_t lists = 0, watches = 0, relists = 0, errors = 0;
+  std::uint64_t not_installed = 0;  // LISTs answered 404: the resource's CRD is not installed
 };
 
 struct AgentMetrics {

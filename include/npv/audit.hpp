@@ -100,6 +100,7 @@ CniDetection detect_cni(const ClusterState& cluster);
 struct AuditSummary {
   std::size_t policies = 0;
   std::size_t policy_namespaces = 0;  // namespaces holding at least one NetworkPolicy
+  std::size_t tier_policies = 0;      // AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy
   std::size_t namespaces = 0;
   std::size_t pods = 0;               // pods and workload templates, hostNetwork ones included
   std::size_t by_severity[kSeverityCount] = {};

@@ -1,5 +1,6 @@
 // ClusterWatcher: keeps a ClusterState in step with the Kubernetes API by listing and then
-// watching Namespaces, Pods, NetworkPolicies, Services and EndpointSlices, like client-go's
+// watching Namespaces, Pods, NetworkPolicies, Services, EndpointSlices and the cluster-wide tier
+// policies (AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy), like client-go's
 // reflector, and publishes immutable snapshots of it.
 //
 // Per resource, one thread runs this loop (agent/kube/reflector.cpp; each branch names its rule):
@@ -52,10 +53,20 @@
 
 namespace npv::kube {
 
-enum class Resource : std::uint8_t { kNamespaces, kPods, kNetworkPolicies, kServices, kEndpointSlices };
-inline constexpr std::size_t kResourceCount = 5;
+// The last three are the cluster-wide tiers (policy.networking.k8s.io, tier_policy.hpp): CRDs a
+// cluster may not have. A LIST answered 404 means the CRD is not installed: the resource counts as
+// synced and empty (ResourceStats::not_installed), and the LIST is retried every
+// WatchOptions::crd_recheck, not at the error backoff's pace.
+enum class Resource : std::uint8_t {
+  kNamespaces, kPods, kNetworkPolicies, kServices, kEndpointSlices,
+  kAdminNetworkPolicies, kBaselineAdminNetworkPolicies, kClusterNetworkPolicies,
+};
+inline constexpr std::size_t kResourceCount = 8;
 inline constexpr std::array<Resource, kResourceCount> kAllResources = {
-    Resource::kNamespaces, Resource::kPods, Resource::kNetworkPolicies, Resource::kServices, Resource::kEndpointSlices};
+    Resource::kNamespaces, Resource::kPods, Resource::kNetworkPolicies, Resource::kServices, Resource::kEndpointSlices,
+    Resource::kAdminNetworkPolicies, Resource::kBaselineAdminNetworkPolicies, Resource::kClusterNetworkPolicies};
+// True for the tier resources: optional (404 = not installed) and cluster-scoped.
+bool is_optional(Resource r);
 
 const char* to_string(Resource r);  // "namespaces", "pods", "networkpolicies", "services", "endpointslices"
 const char* kind_of(Resource r);    // "Namespace", "Pod", "NetworkPolicy", "Service", "EndpointSlice"
@@ -74,6 +85,7 @@ struct ResourceStats {
   std::uint64_t dead_connections = 0;  // rule 6
   std::uint64_t malformed_events = 0;  // lines that are not a watch event
   std::uint64_t invalid_objects = 0;   // objects the model rejected (rule 3)
+  std::uint64_t not_installed = 0;     // LISTs answered 404 for an optional resource (no CRD)
   std::uint64_t objects = 0;           // objects in the store now
   bool synced = false;                 // the first LIST completed
   // Wall-clock time of the last event or bookmark (for a "last event" metric); nullopt before.
@@ -92,6 +104,8 @@ struct WatchOptions {
   std::chrono::milliseconds dead_timeout{150'000};
   std::chrono::milliseconds list_timeout{120'000};  // one LIST page, total
   std::chrono::milliseconds debounce{100};
+  // An optional resource whose CRD is not installed (LIST 404) is listed again after this long.
+  std::chrono::milliseconds crd_recheck{60'000};
   // Deleted policies stay in ClusterSnapshot::policy_deleted this long.
   std::chrono::seconds deleted_policy_retention{600};
   std::size_t page_size = 500;

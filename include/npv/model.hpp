@@ -17,6 +17,7 @@
 #include "npv/port.hpp"
 #include "npv/selector.hpp"
 #include "npv/service.hpp"
+#include "npv/tier_policy.hpp"
 
 namespace npv {
 
@@ -109,6 +110,9 @@ class ClusterState {
   std::vector<Namespace> namespaces;
   std::vector<Pod> pods;
   std::vector<NetworkPolicy> policies;
+  // AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy (tier_policy.hpp), sorted
+  // by finalize() by tier (admin first), priority, then kind and name: evaluation order.
+  std::vector<TierPolicy> tier_policies;
   std::vector<Service> services;               // service.hpp; not used by policy evaluation
   std::vector<EndpointSlice> endpoint_slices;
   std::vector<NodeAgent> node_agents;  // DaemonSets and their pods, for CNI detection (node_agent.hpp)

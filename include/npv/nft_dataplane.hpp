@@ -1,4 +1,5 @@
-// The lab's dataplanes: NetworkPolicies compiled to nftables, faithfully or with a modelled fault.
+// The lab's dataplanes: NetworkPolicies and the cluster-wide tiers (lab/nft_tiers.hpp) compiled to
+// nftables, faithfully or with a modelled fault.
 //
 // This is a second, independent reading of NetworkPolicy semantics (it never calls the
 // PolicyEngine): in `enforcing` mode, what the kernel lets through must equal what the engine
@@ -31,10 +32,12 @@ enum class Dataplane {
   kStale,             // a policy agent that stopped syncing: only policies whose
                       // metadata.creationTimestamp is before DataplaneOptions::synced_before
                       // are enforced (a policy without timestamp counts as new)
+  kIgnoreAdminDeny,   // Admin-tier Deny rules (AdminNetworkPolicy, ClusterNetworkPolicy tier
+                      // Admin) are ignored; everything else, tiers included, is enforced
 };
 
 inline constexpr const char* kDataplaneNames =
-    "none, enforcing, ingress-only, ignore-named-ports, ignore-except, tcp-only, stale";
+    "none, enforcing, ingress-only, ignore-named-ports, ignore-except, tcp-only, stale, ignore-admin-deny";
 
 const char* to_string(Dataplane d);                          // "none", "enforcing", "ingress-only", ...
 std::optional<Dataplane> parse_dataplane(std::string_view text);

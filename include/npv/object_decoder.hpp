@@ -12,9 +12,10 @@
 
 namespace npv {
 
-using ModelObject = std::variant<Namespace, Pod, NetworkPolicy, Service, EndpointSlice>;
+using ModelObject = std::variant<Namespace, Pod, NetworkPolicy, Service, EndpointSlice, TierPolicy>;
 
-// `kind` is one of Namespace, Pod, NetworkPolicy, Service, EndpointSlice (list items from the API
+// `kind` is one of Namespace, Pod, NetworkPolicy, Service, EndpointSlice, AdminNetworkPolicy,
+// BaselineAdminNetworkPolicy, ClusterNetworkPolicy (list items from the API
 // carry no kind, so the caller names it). The result's `origin` is set to `origin`. Errors
 // (Errc::kBadInput) read "<origin>: <Kind> <ns/name>: <field>: <what was expected>". Never throws.
 Result<ModelObject> decode_object(const nlohmann::json& obj, std::string_view kind, const Origin& origin);

@@ -1,5 +1,6 @@
 // The NetworkPolicy engine: for any flow, the verdict Kubernetes NetworkPolicy (networking.k8s.io/v1)
-// semantics define, and why.
+// semantics define, with the cluster-wide tiers around it (Admin tier, NetworkPolicy, Baseline
+// tier: tier_policy.hpp), and why.
 //
 // The engine compiles a ClusterState into an index: for every pod, the policies that isolate it
 // per direction; for every peer, the set of pods it selects; for every named port, an interned id.
@@ -48,13 +49,52 @@ struct RuleRef {
   auto operator<=>(const RuleRef&) const = default;
 };
 
+// A rule of a cluster-wide tier policy: ClusterState::tier_policies[policy].ingress[rule] (or
+// .egress[rule]), with its action.
+struct TierRuleRef {
+  std::uint32_t policy = 0;
+  std::uint32_t rule = 0;
+  TierAction action = TierAction::kAllow;
+  auto operator<=>(const TierRuleRef&) const = default;
+};
+
+// Which tier decided a direction ([T1]-[T12] in policy_engine.cpp).
+enum class DecidingTier : std::uint8_t {
+  kNotGoverned,    // the endpoint is not a cluster pod: nothing applies, allowed
+  kAdmin,          // an Admin-tier rule with Allow or Deny matched
+  kNetworkPolicy,  // a NetworkPolicy isolates the pod (the Admin tier passed or did not match)
+  kBaseline,       // a Baseline-tier rule with Allow or Deny matched (the pod is not isolated)
+  kDefault,        // nothing matched: the Kubernetes default, allowed
+};
+const char* to_string(DecidingTier t);  // "none", "admin", "networkpolicy", "baseline", "default"
+
 // Why one direction of a flow is allowed or denied.
 struct DirectionVerdict {
   bool governed = false;                 // the endpoint is a cluster pod, so policies can apply
+  // The NetworkPolicy tier's view, filled in whichever tier decided (see decided_by()):
   std::vector<std::uint32_t> isolating;  // policies that select the pod for this direction
   std::vector<RuleRef> allowed_by;       // every rule of those policies that allows the flow
+  std::optional<TierRuleRef> admin;      // the first matching Admin-tier rule (any action)
+  std::optional<TierRuleRef> baseline;   // the first matching Baseline-tier rule, when reached
+  // Matching rules of other policies that share the deciding tier rule's tier and priority but
+  // act differently: the API leaves the outcome undefined (tier_policy.hpp PriorityTie).
+  std::vector<TierRuleRef> tied;
   bool isolated() const { return governed && !isolating.empty(); }
-  bool allowed() const { return !isolated() || !allowed_by.empty(); }
+  DecidingTier decided_by() const {
+    if (!governed) return DecidingTier::kNotGoverned;
+    if (admin && admin->action != TierAction::kPass) return DecidingTier::kAdmin;
+    if (isolated()) return DecidingTier::kNetworkPolicy;
+    if (baseline && baseline->action != TierAction::kPass) return DecidingTier::kBaseline;
+    return DecidingTier::kDefault;
+  }
+  bool allowed() const {
+    switch (decided_by()) {
+      case DecidingTier::kAdmin: return admin->action == TierAction::kAllow;
+      case DecidingTier::kNetworkPolicy: return !allowed_by.empty();
+      case DecidingTier::kBaseline: return baseline->action == TierAction::kAllow;
+      default: return true;
+    }
+  }
 };
 
 struct Explanation {
@@ -79,6 +119,9 @@ class PolicyEngine {
   const ClusterState& cluster() const { return *cluster_; }
   // Policies that select `pod` for a direction, sorted.
   std::span<const std::uint32_t> isolating_policies(PodId pod, Direction dir) const;
+  // Tier policies (indices into ClusterState::tier_policies) whose subject selects `pod` and that
+  // have rules for the direction, in evaluation order.
+  std::vector<std::uint32_t> tier_policies_of(PodId pod, Direction dir) const;
   // The pods peer `peer` of rule `rule` (index into the policy's ingress or egress list) of policy
   // `policy` selects: for a selector peer, the pods its selectors match ([R9]-[R11]); for an ipBlock
   // peer, the pods having an IP in the block ([R12]). Rules of a direction the policy's policyTypes

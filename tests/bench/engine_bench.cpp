@@ -27,6 +27,30 @@ const ClusterState& big_cluster() {
   return cluster;
 }
 
+// The same cluster (identical pods and NetworkPolicies: tier policies are generated last) with 100
+// AdminNetworkPolicy / BaselineAdminNetworkPolicy / ClusterNetworkPolicy objects added.
+const ClusterState& big_cluster_with_tiers() {
+  static const ClusterState cluster =
+      test::random_cluster({.namespaces = 1000, .pods = 10'000, .policies = 5000, .tier_policies = 100, .seed = 42});
+  return cluster;
+}
+
+// Worst case for the tiers' cost: the same 100 policies with every action Pass, so every verdict
+// walks the Admin tier, then NetworkPolicy, then the Baseline tier, and the verdicts equal the
+// NetworkPolicy-only ones.
+const ClusterState& big_cluster_with_pass_tiers() {
+  static const ClusterState cluster = [] {
+    ClusterState c = big_cluster_with_tiers();
+    for (TierPolicy& p : c.tier_policies) {
+      for (auto* rules : {&p.ingress, &p.egress}) {
+        for (TierRule& r : *rules) r.action = TierAction::kPass;
+      }
+    }
+    return c;
+  }();
+  return cluster;
+}
+
 std::vector<Flow> flows(const ClusterState& cluster, std::size_t n) {
   std::mt19937_64 rng(7);
   std::vector<Flow> out;
@@ -79,6 +103,24 @@ void BM_VerdictIndexed(benchmark::State& state) {
   state.counters["allowed_pct"] = 100.0 * allowed / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_VerdictIndexed);
+
+// BM_VerdictIndexed with 100 tier policies: the verdict rate should stay within 20%.
+void BM_VerdictIndexedTiers(benchmark::State& state) {
+  const ClusterState& cluster = state.range(0) ? big_cluster_with_pass_tiers() : big_cluster_with_tiers();
+  PolicyEngine engine(cluster);
+  static const std::vector<Flow> fs = flows(cluster, 1 << 20);
+  std::size_t i = 0;
+  std::size_t allowed = 0;
+  for (auto _ : state) {
+    allowed += engine.allowed(fs[i++ & (fs.size() - 1)]);
+  }
+  benchmark::DoNotOptimize(allowed);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  state.counters["allowed_pct"] = 100.0 * allowed / static_cast<double>(state.iterations());
+  state.counters["tier_policies"] = static_cast<double>(cluster.tier_policies.size());
+  state.counters["index_MiB"] = engine.index_memory_bytes() / 1048576.0;
+}
+BENCHMARK(BM_VerdictIndexedTiers)->ArgName("all_pass")->Arg(0)->Arg(1);
 
 void BM_VerdictReference(benchmark::State& state) {
   const ClusterState& cluster = big_cluster();

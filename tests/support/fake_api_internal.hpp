@@ -28,6 +28,12 @@ inline constexpr ResourceInfo kResources[] = {
      "/apis/networking.k8s.io/v1/networkpolicies", true},
     {"endpointslices", "EndpointSlice", "EndpointSliceList", "discovery.k8s.io/v1",
      "/apis/discovery.k8s.io/v1/endpointslices", true},
+    {"adminnetworkpolicies", "AdminNetworkPolicy", "AdminNetworkPolicyList", "policy.networking.k8s.io/v1alpha1",
+     "/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies", false},
+    {"baselineadminnetworkpolicies", "BaselineAdminNetworkPolicy", "BaselineAdminNetworkPolicyList",
+     "policy.networking.k8s.io/v1alpha1", "/apis/policy.networking.k8s.io/v1alpha1/baselineadminnetworkpolicies", false},
+    {"clusternetworkpolicies", "ClusterNetworkPolicy", "ClusterNetworkPolicyList", "policy.networking.k8s.io/v1alpha2",
+     "/apis/policy.networking.k8s.io/v1alpha2/clusternetworkpolicies", false},
 };
 
 const ResourceInfo* find_resource_info(std::string_view name);

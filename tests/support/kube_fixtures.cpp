@@ -44,6 +44,10 @@ json pod_object(const std::string& ns, const std::string& name, const json& labe
           {"status", status}};
 }
 
+json tier_object(const std::string& kind, const std::string& name, const json& spec) {
+  return {{"metadata", {{"name", name}, {"generation", 1}}}, {"kind", kind}, {"spec", spec}};
+}
+
 json policy_object(const std::string& ns, const std::string& name, const json& spec) {
   return {{"metadata", {{"name", name}, {"namespace", ns}, {"generation", 1}}}, {"spec", spec}};
 }
@@ -111,6 +115,10 @@ std::string describe(const ClusterState& state) {
     for (const auto& ip : s.cluster_ips) ips += ip.to_string() + " ";
     lines.push_back("service " + s.ref() + " " + ips + std::to_string(s.ports.size()) + " port(s)");
   }
+  for (const auto& t : state.tier_policies) {
+    lines.push_back("tier " + t.ref() + " " + to_string(t.tier) + " " + std::to_string(t.priority) + " in=" +
+                    std::to_string(t.ingress.size()) + " eg=" + std::to_string(t.egress.size()));
+  }
   for (const auto& s : state.endpoint_slices) {
     std::string ips;
     for (const auto& e : s.endpoints) ips += (e.addresses.empty() ? "" : e.addresses[0]) + " ";
@@ -128,7 +136,10 @@ std::string describe_server(const FakeApiServer& server) {
                                                        {"pods", "Pod"},
                                                        {"networkpolicies", "NetworkPolicy"},
                                                        {"services", "Service"},
-                                                       {"endpointslices", "EndpointSlice"}};
+                                                       {"endpointslices", "EndpointSlice"},
+                                                       {"adminnetworkpolicies", "AdminNetworkPolicy"},
+                                                       {"baselineadminnetworkpolicies", "BaselineAdminNetworkPolicy"},
+                                                       {"clusternetworkpolicies", "ClusterNetworkPolicy"}};
   for (const auto& [resource, kind] : kinds) {
     for (const auto& obj : server.objects(resource)) {
       auto decoded = decode_object(obj, kind, "server");
@@ -142,6 +153,7 @@ std::string describe_server(const FakeApiServer& server) {
               if (phase != "Succeeded" && phase != "Failed") state.pods.push_back(o);
             } else if constexpr (std::is_same_v<T, NetworkPolicy>) state.policies.push_back(o);
             else if constexpr (std::is_same_v<T, Service>) state.services.push_back(o);
+            else if constexpr (std::is_same_v<T, TierPolicy>) state.tier_policies.push_back(o);
             else state.endpoint_slices.push_back(o);
           },
           *decoded);

@@ -17,6 +17,8 @@ nlohmann::json namespace_object(const std::string& name, const nlohmann::json& l
 nlohmann::json pod_object(const std::string& ns, const std::string& name, const nlohmann::json& labels,
                           const std::string& ip, const std::string& phase = "Running", int port = 8080);
 nlohmann::json policy_object(const std::string& ns, const std::string& name, const nlohmann::json& spec);
+// An AdminNetworkPolicy, BaselineAdminNetworkPolicy or ClusterNetworkPolicy (cluster-scoped).
+nlohmann::json tier_object(const std::string& kind, const std::string& name, const nlohmann::json& spec);
 nlohmann::json service_object(const std::string& ns, const std::string& name, const std::string& cluster_ip,
                               const nlohmann::json& selector, int port, int target_port);
 nlohmann::json endpoint_slice_object(const std::string& ns, const std::string& name, const std::string& service,

@@ -63,6 +63,71 @@ json rules_json(const std::vector<PolicyRule>& rules, const char* peers_key) {
   return out;
 }
 
+// A tier policy in its own API generation's shape (tier_policy.hpp has the mapping).
+json tier_peer_json(const TierPeer& p) {
+  switch (p.kind) {
+    case TierPeer::Kind::kNamespaces: return {{"namespaces", selector_json(p.namespace_selector)}};
+    case TierPeer::Kind::kPods:
+      return {{"pods", {{"namespaceSelector", selector_json(p.namespace_selector)}, {"podSelector", selector_json(p.pod_selector)}}}};
+    case TierPeer::Kind::kNodes: return {{"nodes", selector_json(p.node_selector)}};
+    case TierPeer::Kind::kNetworks: {
+      json list = json::array();
+      for (const auto& c : p.networks) list.push_back(c.to_string());
+      return {{"networks", std::move(list)}};
+    }
+    case TierPeer::Kind::kDomainNames: return {{"domainNames", p.domain_names}};
+  }
+  return json::object();
+}
+
+json tier_port_json(const TierPort& p, bool v1alpha2) {
+  if (p.kind == TierPort::Kind::kNamed) return v1alpha2 ? json{{"destinationNamedPort", p.name}} : json{{"namedPort", p.name}};
+  const bool range = p.end_port != p.port;
+  if (v1alpha2) {
+    const char* proto = p.proto == Protocol::kTCP ? "tcp" : p.proto == Protocol::kUDP ? "udp" : "sctp";
+    json port = range ? json{{"range", {{"start", p.port}, {"end", p.end_port}}}} : json{{"number", p.port}};
+    return {{proto, {{"destinationPort", std::move(port)}}}};
+  }
+  if (range) return {{"portRange", {{"protocol", to_string(p.proto)}, {"start", p.port}, {"end", p.end_port}}}};
+  return {{"portNumber", {{"protocol", to_string(p.proto)}, {"port", p.port}}}};
+}
+
+json tier_policy_json(const TierPolicy& pol) {
+  const bool v2 = pol.api == TierApi::kClusterNetworkPolicy;
+  json spec = json::object();
+  if (pol.subject.pod_selector.requirements().empty()) {
+    spec["subject"] = {{"namespaces", selector_json(pol.subject.namespace_selector)}};
+  } else {
+    spec["subject"] = {{"pods", {{"namespaceSelector", selector_json(pol.subject.namespace_selector)},
+                                 {"podSelector", selector_json(pol.subject.pod_selector)}}}};
+  }
+  if (pol.api != TierApi::kBaselineAdminNetworkPolicy) spec["priority"] = pol.priority;
+  if (v2) spec["tier"] = pol.tier == TierKind::kAdmin ? "Admin" : "Baseline";
+  for (int d = 0; d < 2; ++d) {
+    const auto& rules = d == 0 ? pol.ingress : pol.egress;
+    if (rules.empty()) continue;
+    json list = json::array();
+    for (const auto& r : rules) {
+      json rule{{"action", r.action == TierAction::kAllow ? (v2 ? "Accept" : "Allow") : to_string(r.action)}};
+      if (!r.name.empty()) rule["name"] = r.name;
+      json peers = json::array();
+      for (const auto& p : r.peers) peers.push_back(tier_peer_json(p));
+      rule[d == 0 ? "from" : "to"] = std::move(peers);
+      if (!r.ports.empty()) {
+        json ports = json::array();
+        for (const auto& p : r.ports) ports.push_back(tier_port_json(p, v2));
+        rule[v2 ? "protocols" : "ports"] = std::move(ports);
+      }
+      list.push_back(std::move(rule));
+    }
+    spec[d == 0 ? "ingress" : "egress"] = std::move(list);
+  }
+  return {{"apiVersion", v2 ? "policy.networking.k8s.io/v1alpha2" : "policy.networking.k8s.io/v1alpha1"},
+          {"kind", to_string(pol.api)},
+          {"metadata", {{"name", pol.name}}},
+          {"spec", std::move(spec)}};
+}
+
 }  // namespace
 
 json cluster_to_manifests(const ClusterState& cluster) {
@@ -101,6 +166,7 @@ json cluster_to_manifests(const ClusterState& cluster) {
                      {"metadata", {{"name", pol.name}, {"namespace", pol.ns}}},
                      {"spec", std::move(spec)}});
   }
+  for (const auto& pol : cluster.tier_policies) items.push_back(tier_policy_json(pol));
   return {{"apiVersion", "v1"}, {"kind", "List"}, {"items", std::move(items)}};
 }
 

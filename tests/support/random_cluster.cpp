@@ -313,6 +313,82 @@ struct Generator {
     c.policies.push_back(std::move(pol));
   }
 
+  // A tier policy: every kind and action, small priorities (so ties occur), namespaces / pods /
+  // networks / nodes peers, numbered, ranged and named ports.
+  TierPolicy random_tier_policy(std::uint32_t n, bool& baseline_anp_taken) {
+    TierPolicy pol;
+    std::size_t kind = below(rng, 100);
+    pol.api = kind < 40 ? TierApi::kAdminNetworkPolicy : kind < 50 ? TierApi::kBaselineAdminNetworkPolicy
+                                                                   : TierApi::kClusterNetworkPolicy;
+    if (pol.api == TierApi::kBaselineAdminNetworkPolicy && baseline_anp_taken) pol.api = TierApi::kClusterNetworkPolicy;
+    char name[24];
+    std::snprintf(name, sizeof(name), "tier-%05u", n);
+    pol.name = name;
+    if (pol.api == TierApi::kBaselineAdminNetworkPolicy) {
+      baseline_anp_taken = true;
+      pol.name = "default";
+      pol.tier = TierKind::kBaseline;
+    } else {
+      pol.tier = pol.api == TierApi::kAdminNetworkPolicy || percent(rng, 60) ? TierKind::kAdmin : TierKind::kBaseline;
+      pol.priority = static_cast<int>(below(rng, 8));
+    }
+    pol.subject.namespace_selector = random_selector(kNamespaceKeys, true);
+    if (percent(rng, 50)) pol.subject.pod_selector = random_selector(kPodKeys, false);
+    const bool pass_ok = pol.api != TierApi::kBaselineAdminNetworkPolicy;
+    for (int d = 0; d < 2; ++d) {
+      auto& rules = d == 0 ? pol.ingress : pol.egress;
+      for (std::size_t k = below(rng, 4); k > 0; --k) {
+        TierRule rule;
+        std::size_t a = below(rng, 100);
+        rule.action = a < 40 ? TierAction::kAllow : a < 80 || !pass_ok ? TierAction::kDeny : TierAction::kPass;
+        for (std::size_t m = 1 + below(rng, 2); m > 0; --m) rule.peers.push_back(random_tier_peer(d == 1));
+        if (percent(rng, 50)) {
+          bool named_ok = true;
+          for (const auto& peer : rule.peers) named_ok = named_ok && (peer.kind == TierPeer::Kind::kNamespaces || peer.kind == TierPeer::Kind::kPods);
+          for (std::size_t m = 1 + below(rng, 2); m > 0; --m) rule.ports.push_back(random_tier_port(named_ok));
+        }
+        rules.push_back(std::move(rule));
+      }
+    }
+    pol.origin = "random";
+    return pol;
+  }
+
+  TierPeer random_tier_peer(bool egress) {
+    TierPeer peer;
+    std::size_t r = below(rng, 100);
+    if (r < 35) {
+      peer.kind = TierPeer::Kind::kNamespaces;
+      peer.namespace_selector = random_selector(kNamespaceKeys, true);
+    } else if (r < 70 || !egress) {
+      peer.kind = TierPeer::Kind::kPods;
+      peer.namespace_selector = random_selector(kNamespaceKeys, true);
+      peer.pod_selector = random_selector(kPodKeys, false);
+    } else if (r < 95) {
+      peer.kind = TierPeer::Kind::kNetworks;
+      for (std::size_t m = 1 + below(rng, 2); m > 0; --m) peer.networks.push_back(random_ip_block().cidr);
+    } else {
+      peer.kind = TierPeer::Kind::kNodes;
+    }
+    return peer;
+  }
+
+  TierPort random_tier_port(bool named_ok) {
+    TierPort tp;
+    tp.proto = random_proto(rng);
+    std::size_t r = below(rng, 100);
+    if (r < 45 || (!named_ok && r >= 75)) {
+      tp.port = tp.end_port = pick<std::uint16_t>(rng, kPolicyPorts);
+    } else if (r < 75) {
+      tp.port = pick<std::uint16_t>(rng, kPolicyPorts);
+      tp.end_port = static_cast<std::uint16_t>(std::min<int>(65535, tp.port + pick<std::uint16_t>(rng, kRangeLengths)));
+    } else {
+      tp.kind = TierPort::Kind::kNamed;
+      tp.name = std::string(pick<std::string_view>(rng, kPolicyPortNames));
+    }
+    return tp;
+  }
+
   ClusterState run() {
     ClusterState c;
     std::size_t ns_count = std::max<std::size_t>(1, spec.namespaces);
@@ -327,6 +403,9 @@ struct Generator {
     for (std::uint32_t n = 1; n <= spec.pods; ++n) add_pod(c, n);
     std::size_t policed = std::max<std::size_t>(1, ns_count * (100 - std::min(spec.unpoliced_namespace_percent, 99u)) / 100);
     for (std::uint32_t n = 1; n <= spec.policies; ++n) add_policy(c, n, policed);
+    // Last, so that a spec without tier policies gives the cluster it gave before they existed.
+    bool baseline_anp_taken = false;
+    for (std::uint32_t n = 1; n <= spec.tier_policies; ++n) c.tier_policies.push_back(random_tier_policy(n, baseline_anp_taken));
     c.finalize();
     return c;
   }

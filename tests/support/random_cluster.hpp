@@ -7,7 +7,8 @@
 // and combined peers, ipBlocks with except (IPv4 and IPv6), numeric ports, endPort ranges, named
 // ports (declared by some pods, by none for others), TCP/UDP/SCTP, pods with IPv4, dual-stack,
 // IPv6-only and no IP (workload templates), implicit namespaces, and namespaces no policy lives in.
-// hostNetwork pods are never generated.
+// hostNetwork pods are never generated. With tier_policies > 0, also cluster-wide tier policies of
+// every kind, action, peer and port form, with small priorities so that ties occur.
 //
 // Deterministic: the same spec gives the same cluster on every platform (std::mt19937_64 with
 // hand-written bounded draws, no std distributions). Time and memory are linear in
@@ -29,6 +30,7 @@ struct RandomClusterSpec {
   std::size_t namespaces = 4;  // at least 1 is used
   std::size_t pods = 20;
   std::size_t policies = 10;
+  std::size_t tier_policies = 0;  // AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy
   std::uint64_t seed = 1;
   // Percentages.
   unsigned no_ip_percent = 10;                // workload templates: a pod without IPs
@@ -52,6 +54,7 @@ Flow random_flow(const ClusterState& cluster, std::mt19937_64& rng);
 std::string describe_flow(const ClusterState& cluster, const Flow& flow);
 // A policy in a compact YAML-like text, enough to rebuild it by hand.
 std::string describe_policy(const NetworkPolicy& policy);
+std::string describe_tier_policy(const TierPolicy& policy);
 // A pod with its namespace labels, IPs and container ports.
 std::string describe_pod(const ClusterState& cluster, PodId pod);
 

@@ -30,6 +30,10 @@
 //     c. numeric port: port <= flow port <= endPort (endPort == port when absent);
 //     d. named port: the DESTINATION pod has a container port with that name and protocol whose
 //        number is the flow's port; never matches a destination that is not a cluster pod.
+// 14. Tiers (reference_tiers.cpp for rules 10-13). A direction of a pod: the first matching
+//     Admin-tier rule decides if it is Allow or Deny; else (none, or Pass) an isolated pod is
+//     decided by rule 6; else the first matching Baseline-tier rule decides if it is Allow or
+//     Deny; else allowed.
 //  9. Label selectors. Requirements are ANDed; an empty selector matches everything. In: key
 //     present with one of the values. NotIn: key absent, or its value not among the values.
 //     Exists: key present. DoesNotExist: key absent. (matchLabels k: v is In (v).)
@@ -152,6 +156,15 @@ ReferenceDirection evaluate(const ClusterState& cluster, const Flow& flow, Direc
     }
   }
   out.allowed = out.isolating.empty() || !out.allowed_by.empty();  // rules 5 and 6
+  // Rule 14.
+  out.admin = reference_tier_match(cluster, TierKind::kAdmin, dir, *self.pod, other, flow);
+  if (out.admin && out.admin->action != TierAction::kPass) {
+    out.allowed = out.admin->action == TierAction::kAllow;
+    return out;
+  }
+  if (!out.isolating.empty()) return out;
+  out.baseline = reference_tier_match(cluster, TierKind::kBaseline, dir, *self.pod, other, flow);
+  if (out.baseline && out.baseline->action != TierAction::kPass) out.allowed = out.baseline->action == TierAction::kAllow;
   return out;
 }
 

@@ -1,4 +1,5 @@
-// A rule-by-rule NetworkPolicy (networking.k8s.io/v1) evaluator, the oracle the property test
+// A rule-by-rule NetworkPolicy (networking.k8s.io/v1) evaluator, with the cluster-wide tiers
+// (reference_tiers.cpp), the oracle the property test
 // checks the indexed PolicyEngine against.
 //
 // Written from the Kubernetes API reference (NetworkPolicySpec, NetworkPolicyIngressRule/EgressRule,
@@ -11,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "npv/model.hpp"
@@ -24,6 +26,8 @@ struct ReferenceDirection {
   bool governed = false;                 // the endpoint is a cluster pod
   std::vector<std::uint32_t> isolating;  // policies selecting the pod for this direction, sorted
   std::vector<RuleRef> allowed_by;       // every allowing rule of those policies, sorted
+  std::optional<TierRuleRef> admin;      // the first matching Admin-tier rule (reference_tiers.cpp)
+  std::optional<TierRuleRef> baseline;   // the first matching Baseline-tier rule, when reached
   bool allowed = true;
 };
 
@@ -36,6 +40,11 @@ struct ReferenceVerdict {
 
 ReferenceVerdict reference_explain(const ClusterState& cluster, const Flow& flow);
 bool reference_allowed(const ClusterState& cluster, const Flow& flow);
+
+// The first matching rule of `tier` for `subject` in direction `dir` (reference_tiers.cpp rules
+// 10-13), or nullopt.
+std::optional<TierRuleRef> reference_tier_match(const ClusterState& cluster, TierKind tier, Direction dir,
+                                                PodId subject, const Endpoint& other, const Flow& flow);
 
 // Label selector semantics (rule 9 in the .cpp), exposed for tests of the reference itself.
 bool reference_selects(const LabelSelector& selector, const Labels& labels);

@@ -166,6 +166,35 @@ TEST_F(AgentLoopTest, FindingsAreWrittenOncePerWindowWithTheirCount) {
   EXPECT_EQ(sink.posted[0].second.reason, "SilentNonEnforcement");
 }
 
+TEST_F(AgentLoopTest, FindingsDecidedByAnAdminPolicyNameItAndPostTheEventOnIt) {
+  auto c = test::load_yaml(kCluster + R"(
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: no-web-to-db}
+spec:
+  priority: 1
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: db}}}}
+  ingress: [{action: Deny, from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}}]}]
+)");
+  ASSERT_TRUE(c) << c.error().message;
+  source.set(std::make_shared<const ClusterState>(std::move(*c)), 1);
+  AgentLoop loop(options(), source, metrics, out, &sink);
+  wait_synced(loop, 50 * kSec);
+  connect(loop, "10.0.0.1", "10.0.0.2", 40000, 5432, 100 * kSec, true);  // the NetworkPolicy allows, the ANP denies
+  loop.tick(110 * kSec, kWall);
+  loop.tick(171 * kSec, kWall);  // the window opened at 110 s
+  auto written = lines(out);
+  ASSERT_EQ(written.size(), 1u);
+  EXPECT_EQ(written[0]["kind"], "silent-non-enforcement");
+  EXPECT_EQ(written[0]["policies"], nlohmann::json::array({"AdminNetworkPolicy/no-web-to-db"}));
+  ASSERT_EQ(sink.posted.size(), 1u);
+  EXPECT_EQ(sink.posted[0].first.kind, "AdminNetworkPolicy");
+  EXPECT_EQ(sink.posted[0].first.api_version, "policy.networking.k8s.io/v1alpha1");
+  EXPECT_EQ(sink.posted[0].first.ns, "");
+  EXPECT_EQ(sink.posted[0].first.name, "no-web-to-db");
+}
+
 TEST_F(AgentLoopTest, EnforcementLostIsAnAlertAtOnce) {
   source.set(cluster(), 1);
   AgentLoop loop(options(), source, metrics, out, &sink);

@@ -27,7 +27,8 @@ TEST(AgentMetrics, RendersEveryFamilyWithWhatWasCounted) {
   m.generation = 9;
   m.last_event_unix = 1795455602.5;
   m.hook_running[0] = true;
-  const std::string text = m.render({{"pods", 2, 5, 1, 3}, {"networkpolicies", 1, 1, 0, 0}});
+  const std::string text =
+      m.render({{"pods", 2, 5, 1, 3}, {"networkpolicies", 1, 1, 0, 0}, {"adminnetworkpolicies", 0, 0, 0, 0, 4}});
 
   for (const char* line : {
            "npv_flows_observed_total{outcome=\"established\"} 2\n",
@@ -47,6 +48,8 @@ TEST(AgentMetrics, RendersEveryFamilyWithWhatWasCounted) {
            "npv_kube_relists_total{resource=\"pods\"} 1\n",
            "npv_kube_watch_errors_total{resource=\"pods\"} 3\n",
            "npv_kube_lists_total{resource=\"networkpolicies\"} 1\n",
+           "npv_kube_not_installed_total{resource=\"adminnetworkpolicies\"} 4\n",
+           "npv_kube_not_installed_total{resource=\"pods\"} 0\n",
            "npv_cluster_synced 1\n",
            "npv_policy_generation 9\n",
            "npv_last_event_timestamp_seconds 1795455602.5\n",
@@ -75,7 +78,7 @@ TEST(AgentMetrics, RendersEveryFamilyWithWhatWasCounted) {
     ASSERT_TRUE(std::regex_match(line, m2, sample_re)) << line;
     EXPECT_TRUE(declared.contains(m2[1])) << "sample before its family: " << line;
   }
-  EXPECT_EQ(declared.size(), 14u);  // the families agent_metrics.hpp documents
+  EXPECT_EQ(declared.size(), 15u);  // the families agent_metrics.hpp documents
 }
 
 }  // namespace

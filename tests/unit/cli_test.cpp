@@ -170,3 +170,41 @@ TEST(Cli, MalformedManifestExitsTwoNamingTheFile) {
 }
 
 }  // namespace
+
+namespace {
+
+const std::string kTiers = "--cluster examples/e2e-model --cluster examples/e2e-model-tiers";
+
+TEST(CliTiers, MatrixAndExplainFollowTheTiers) {
+  CmdResult m = npv("matrix " + kTiers + " --port 80/TCP -o json");
+  ASSERT_EQ(m.code, 0) << m.err;
+  auto j = nlohmann::json::parse(m.out);
+  const auto reach = j["80/TCP"]["y/a"].get<std::vector<std::string>>();
+  EXPECT_THAT(reach, Not(::testing::Contains("x/b"))) << "the AdminNetworkPolicy denies what a NetworkPolicy allows";
+  EXPECT_THAT(reach, Not(::testing::Contains("z/b"))) << "the baseline denies y -> z";
+  EXPECT_THAT(j["80/TCP"]["x/a"].get<std::vector<std::string>>(), ::testing::Contains("z/b")) << "Pass, then baseline Allow";
+
+  CmdResult e = npv("explain " + kTiers + " --from y/a --to x/b --port 80/TCP -o json");
+  ASSERT_EQ(e.code, 0) << e.err;
+  auto x = nlohmann::json::parse(e.out);
+  EXPECT_FALSE(x["allowed"]);
+  EXPECT_EQ(x["ingress"]["decided_by"], "admin");
+  EXPECT_EQ(x["ingress"]["admin_rule"]["policy"], "deny-y-to-x-80");
+  EXPECT_EQ(x["ingress"]["admin_rule"]["rule_name"], "deny-from-y-80");
+}
+
+TEST(CliTiers, BadTierManifestExitsTwoAndLabKnowsTheFaultMode) {
+  auto dir = std::filesystem::temp_directory_path() / ("npv-cli-anp-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "anp.yaml") << "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\n"
+                                     "metadata: {name: guard}\nspec: {priority: 5, subject: {namespaces: {}}, "
+                                     "ingress: [{action: Reject, from: [{namespaces: {}}]}]}\n";
+  CmdResult r = npv("matrix --cluster " + dir.string() + " --port 80/TCP");
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("anp.yaml"));
+  EXPECT_THAT(r.err, HasSubstr("AdminNetworkPolicy guard: spec.ingress[0].action: must be Allow, Deny or Pass, got \"Reject\""));
+  EXPECT_THAT(npv("lab --help").out, HasSubstr("ignore-admin-deny"));
+}
+
+}  // namespace

@@ -99,7 +99,9 @@ TEST(DeployManifests, RbacGrantsExactlyWhatTheAgentUses) {
   std::set<Grant> expected;
   for (const auto& [group, resource] : std::vector<std::pair<std::string, std::string>>{
            {"", "namespaces"}, {"", "pods"}, {"", "services"},
-           {"networking.k8s.io", "networkpolicies"}, {"discovery.k8s.io", "endpointslices"}}) {
+           {"networking.k8s.io", "networkpolicies"}, {"discovery.k8s.io", "endpointslices"},
+           {"policy.networking.k8s.io", "adminnetworkpolicies"}, {"policy.networking.k8s.io", "baselineadminnetworkpolicies"},
+           {"policy.networking.k8s.io", "clusternetworkpolicies"}}) {
     for (const char* verb : {"get", "list", "watch"}) expected.emplace(group, resource, verb);
   }
   expected.emplace("", "events", "create");

@@ -101,9 +101,9 @@ TEST_F(ExplainReport, JsonOfAnAllowedFlowNamesEveryPolicyAndRule) {
     "allowed": true,
     "self": false,
     "egress": {"governed": true, "isolated": true, "isolating_policies": ["prod/web-out"],
-               "allowed": true, "allowed_by": [{"policy": "prod/web-out", "rule": 1}]},
+               "allowed": true, "allowed_by": [{"policy": "prod/web-out", "rule": 1}], "decided_by": "networkpolicy", "admin_rule": null, "baseline_rule": null, "same_priority_conflicts": []},
     "ingress": {"governed": true, "isolated": true, "isolating_policies": ["prod/db-in", "prod/db-lockdown"],
-                "allowed": true, "allowed_by": [{"policy": "prod/db-in", "rule": 0}]}
+                "allowed": true, "allowed_by": [{"policy": "prod/db-in", "rule": 0}], "decided_by": "networkpolicy", "admin_rule": null, "baseline_rule": null, "same_priority_conflicts": []}
   })");
   EXPECT_EQ(j, expected) << j.dump(2);
 }
@@ -119,9 +119,9 @@ TEST_F(ExplainReport, JsonOfADeniedFlowFromAnExternalIp) {
     "port": "5432/TCP",
     "allowed": false,
     "self": false,
-    "egress": {"governed": false, "isolated": false, "isolating_policies": [], "allowed": true, "allowed_by": []},
+    "egress": {"governed": false, "isolated": false, "isolating_policies": [], "allowed": true, "allowed_by": [], "decided_by": "none", "admin_rule": null, "baseline_rule": null, "same_priority_conflicts": []},
     "ingress": {"governed": true, "isolated": true, "isolating_policies": ["prod/db-in", "prod/db-lockdown"],
-                "allowed": false, "allowed_by": []}
+                "allowed": false, "allowed_by": [], "decided_by": "networkpolicy", "admin_rule": null, "baseline_rule": null, "same_priority_conflicts": []}
   })");
   EXPECT_EQ(j, expected) << j.dump(2);
 }

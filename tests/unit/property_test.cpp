@@ -38,6 +38,7 @@ RandomClusterSpec spec_for_seed(std::uint64_t seed) {
   spec.namespaces = medium ? 5 + rng() % 16 : 1 + rng() % 6;
   spec.pods = medium ? 100 + rng() % 101 : rng() % 41;
   spec.policies = medium ? 50 + rng() % 71 : rng() % 31;
+  spec.tier_policies = medium ? 10 + rng() % 21 : rng() % 7;
   return spec;
 }
 
@@ -60,6 +61,11 @@ std::string ids_text(const std::vector<std::uint32_t>& ids) {
   std::string out = "[";
   for (std::uint32_t id : ids) out += " " + std::to_string(id);
   return out + " ]";
+}
+
+std::string tier_text(const std::optional<TierRuleRef>& r) {
+  if (!r) return "none";
+  return std::to_string(r->policy) + "." + std::to_string(r->rule) + " " + to_string(r->action);
 }
 
 template <class T>
@@ -88,6 +94,10 @@ std::optional<std::string> difference(const PolicyEngine& engine, const Referenc
       return prefix + "allowed_by: engine " + rules_text(sorted(got.allowed_by)) + ", reference " +
              rules_text(want.allowed_by);
     }
+    if (got.admin != want.admin) return prefix + "admin tier rule: engine " + tier_text(got.admin) + ", reference " + tier_text(want.admin);
+    if (got.baseline != want.baseline) {
+      return prefix + "baseline tier rule: engine " + tier_text(got.baseline) + ", reference " + tier_text(want.baseline);
+    }
     return std::nullopt;
   };
   if (auto d = side("egress", e.egress, ref.egress)) return d;
@@ -114,12 +124,16 @@ std::string reproduction(const ClusterState& c, const PolicyEngine& engine, cons
   for (std::uint32_t p = 0; p < c.policies.size(); ++p) {
     if (namespaces.contains(c.policies[p].ns)) out += "policy " + std::to_string(p) + " " + test::describe_policy(c.policies[p]) + "\n";
   }
+  for (std::uint32_t p = 0; p < c.tier_policies.size(); ++p) {
+    out += "tier policy " + std::to_string(p) + " " + test::describe_tier_policy(c.tier_policies[p]) + "\n";
+  }
   return out;
 }
 
 // How often each branch of the semantics was reached, so a degenerate generator fails loudly.
 struct Outcomes {
   std::size_t flows = 0, allowed = 0, self = 0, ungoverned = 0, isolated_allowed = 0, isolated_denied = 0;
+  std::size_t admin_allow = 0, admin_deny = 0, admin_pass = 0, baseline_allow = 0, baseline_deny = 0;
 
   void add(const ReferenceVerdict& ref) {
     ++flows;
@@ -130,6 +144,15 @@ struct Outcomes {
       bool isolated = !d->isolating.empty();
       isolated_allowed += isolated && d->allowed;
       isolated_denied += isolated && !d->allowed;
+      if (d->admin) {
+        admin_allow += d->admin->action == TierAction::kAllow;
+        admin_deny += d->admin->action == TierAction::kDeny;
+        admin_pass += d->admin->action == TierAction::kPass;
+      }
+      if (d->baseline) {
+        baseline_allow += d->baseline->action == TierAction::kAllow;
+        baseline_deny += d->baseline->action == TierAction::kDeny;
+      }
     }
   }
 };
@@ -165,6 +188,12 @@ TEST(PropertyTest, EngineAgreesWithReferenceOnRandomClusters) {
   EXPECT_GT(o.ungoverned, 0u);
   EXPECT_GT(o.isolated_allowed, o.flows / 20);
   EXPECT_GT(o.isolated_denied, o.flows / 20);
+  // Every branch of the tiers is reached.
+  EXPECT_GT(o.admin_allow, o.flows / 100);
+  EXPECT_GT(o.admin_deny, o.flows / 100);
+  EXPECT_GT(o.admin_pass, o.flows / 100);
+  EXPECT_GT(o.baseline_allow, o.flows / 200);
+  EXPECT_GT(o.baseline_deny, o.flows / 200);
 }
 
 // Large enough for dense pod sets and many policies per pod; a few seeds only.
@@ -177,10 +206,12 @@ TEST(PropertyTest, EngineAgreesWithReferenceOnLargeClusters) {
     spec.namespaces = 100;
     spec.pods = 2000;
     spec.policies = 800;
+    spec.tier_policies = seed == 1002u ? 100 : 0;
     check_cluster(spec, 4000, o);
   }
   EXPECT_GT(o.isolated_allowed, 0u);
   EXPECT_GT(o.isolated_denied, 0u);
+  EXPECT_GT(o.admin_deny, 0u);
 }
 
 // --- The property test can fail: an engine with a plausible bug disagrees with the reference. ---
@@ -279,6 +310,29 @@ TEST(PropertyMutation, NamespaceAndPodSelectorOredIsCaught) {
       }
       peers = std::move(split);
     });
+  }));
+}
+
+TEST(PropertyMutation, TierPassAsAllowIsCaught) {
+  EXPECT_TRUE(detect([](ClusterState& c) {
+    for (TierPolicy& p : c.tier_policies) {
+      for (auto* rules : {&p.ingress, &p.egress}) {
+        for (TierRule& r : *rules) {
+          if (r.action == TierAction::kPass) r.action = TierAction::kAllow;
+        }
+      }
+    }
+  }));
+}
+
+TEST(PropertyMutation, TierPriorityIgnoredIsCaught) {
+  // The engine evaluates tier policies in ClusterState order: reversed, the highest number first.
+  EXPECT_TRUE(detect([](ClusterState& c) { std::reverse(c.tier_policies.begin(), c.tier_policies.end()); }));
+}
+
+TEST(PropertyMutation, BaselineEvaluatedAsAdminIsCaught) {
+  EXPECT_TRUE(detect([](ClusterState& c) {
+    for (TierPolicy& p : c.tier_policies) p.tier = TierKind::kAdmin;
   }));
 }
 
