@@ -20,7 +20,8 @@
 //     observed, judged, findings and events lost; "other" is the share of the machine other
 //     processes (not this benchmark, not the agent) used meanwhile.
 // The agent is stopped on every way out (SIGTERM, then SIGKILL; PR_SET_PDEATHSIG covers a crash
-// of the benchmark), the lab is torn down. Timings are never test assertions: this binary is
+// of the benchmark), the lab is torn down; what a killed run left (namespaces, the kubeconfig and
+// the agent's log in $TMPDIR) is removed by the next run. Timings are never test assertions: this binary is
 // built with the project, never run by ctest.
 #include <sys/resource.h>
 #include <unistd.h>
@@ -86,6 +87,19 @@ struct PhaseResult {
 };
 
 double mib(std::uint64_t kib) { return static_cast<double>(kib) / 1024.0; }
+
+// Removes the temporary files of earlier runs that were killed (their pid is gone).
+void remove_stale_files(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    for (const std::string prefix : {"npv-agent-bench-kubeconfig-", "npv-agent-bench-agent-"}) {
+      if (name.rfind(prefix, 0) != 0) continue;
+      const int pid = std::atoi(name.c_str() + prefix.size());
+      if (pid > 0 && !std::filesystem::exists("/proc/" + std::to_string(pid))) std::filesystem::remove(e.path(), ec);
+    }
+  }
+}
 
 std::string load_average() {
   std::ifstream in("/proc/loadavg");
@@ -228,6 +242,7 @@ int run(int argc, char** argv) {
               static_cast<double>(monotonic_ns() - load0) / 1e9);
 
   const auto tmp = std::filesystem::temp_directory_path();
+  remove_stale_files(tmp);
   const auto kubeconfig = tmp / ("npv-agent-bench-kubeconfig-" + std::to_string(getpid()));
   const auto log = tmp / ("npv-agent-bench-agent-" + std::to_string(getpid()) + ".log");
   std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\n"
