@@ -150,13 +150,17 @@ struct AgentLoop::Impl {
     const LiveJudgement j = verifier.judge(f);
     metrics.count_judged(j.status);
     if (j.status != LiveStatus::kJudged) return;
+    // A leak the grace period excused says nothing about enforcement yet.
+    const bool tells_enforcement = !j.expected_allowed && (!j.within_grace || j.finding);
+    // Most flows are allowed and agree: nothing to record, so no sample (its text costs more
+    // than the judgement).
+    if (!j.finding && !tells_enforcement) return;
     const FindingSample s = sample_of(f, j);
     if (j.finding) {
       metrics.count_finding(*j.finding);
       window.add(s, now_ns, wall);
     }
-    // A leak the grace period excused says nothing about enforcement yet.
-    if (!j.expected_allowed && (!j.within_grace || j.finding)) {
+    if (tells_enforcement) {
       if (auto alert = window.denied_flow(s, reached(f.outcome), wall)) {
         metrics.count_drift(alert->kind);
         write(drift_to_json(*alert, options.node));

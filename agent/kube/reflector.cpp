@@ -130,7 +130,8 @@ void Reflector::run() {
 
 // Rule 1.
 bool Reflector::list(std::string& resource_version) {
-  std::vector<json> items;
+  std::unique_ptr<ReflectorSink::ListStage> stage = sink_.begin_list(resource_);
+  std::size_t received = 0;
   std::string cont, list_rv;
   int restarts = 0;
   RequestOptions request{&cancel_, options_.dead_timeout, options_.list_timeout};
@@ -141,7 +142,8 @@ bool Reflector::list(std::string& resource_version) {
     if (r.transport == Transport::kCancelled) return false;
     if (r.transport == Transport::kOk && r.status == 410 && !cont.empty() && restarts < 3) {
       spdlog::info("kube {}: continue token expired, listing again from the start", to_string(resource_));
-      items.clear();  // rule 1: an expired continue token restarts the LIST
+      stage = sink_.begin_list(resource_);  // rule 1: an expired continue token restarts the LIST
+      received = 0;
       cont.clear();
       ++restarts;
       continue;
@@ -150,7 +152,8 @@ bool Reflector::list(std::string& resource_version) {
       // The CRD is not installed: an empty, synced resource (kube_watch.hpp).
       const bool first_time = !not_installed_;
       not_installed_ = true;
-      sink_.replace(resource_, {});
+      auto empty = sink_.begin_list(resource_);
+      sink_.replace(*empty);
       bool first = false;
       {
         std::lock_guard lock(mutex_);
@@ -176,16 +179,18 @@ bool Reflector::list(std::string& resource_version) {
       fail("LIST " + path + ": the response is not a list with items and metadata.resourceVersion");
       return false;
     }
-    if (page["items"].is_array()) {
-      for (auto& item : page["items"]) items.push_back(std::move(item));
-    }
     list_rv = resource_version_of(page);
     cont.clear();
     if (auto c = page["metadata"].find("continue"); c != page["metadata"].end() && c->is_string()) cont = c->get<std::string>();
+    if (page["items"].is_array()) {
+      auto& items = page["items"].get_ref<json::array_t&>();
+      received += items.size();
+      sink_.stage_page(*stage, items);
+    }
     if (cont.empty()) break;
   }
   not_installed_ = false;
-  std::size_t invalid = sink_.replace(resource_, items);
+  std::size_t invalid = sink_.replace(*stage);
   resource_version = list_rv;
   bool first = false;
   {
@@ -198,7 +203,7 @@ bool Reflector::list(std::string& resource_version) {
     stats_.resource_version = list_rv;
   }
   if (first) sink_.synced(resource_);
-  spdlog::debug("kube {}: listed {} objects at resourceVersion {}", to_string(resource_), items.size(), list_rv);
+  spdlog::debug("kube {}: listed {} objects at resourceVersion {}", to_string(resource_), received, list_rv);
   return true;
 }
 

@@ -1,6 +1,7 @@
 // The list/watch loop of one resource (rules in kube_watch.hpp). Internal to agent/kube.
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -17,9 +18,18 @@ namespace npv::kube {
 class ReflectorSink {
  public:
   virtual ~ReflectorSink() = default;
-  // A complete LIST: the resource's objects are now exactly `items`. Returns how many of them
-  // the model rejected.
-  virtual std::size_t replace(Resource resource, const std::vector<nlohmann::json>& items) = 0;
+  // A LIST being received, page by page: each page's items are decoded into the stage as the
+  // page arrives, so only one page's JSON is held at a time (a 10,000-pod LIST as JSON is far
+  // larger than its decoded objects). The stage is the implementation's; it only holds objects.
+  struct ListStage {
+    virtual ~ListStage() = default;
+  };
+  virtual std::unique_ptr<ListStage> begin_list(Resource resource) = 0;
+  // Decodes one page's items into `stage` (the items may be moved from).
+  virtual void stage_page(ListStage& stage, std::vector<nlohmann::json>& items) = 0;
+  // The LIST completed: the resource's objects are now exactly the staged ones. Returns how many
+  // of the LIST's items the model rejected.
+  virtual std::size_t replace(ListStage& stage) = 0;
   // One ADDED, MODIFIED or DELETED event. Returns false when the model rejected the object.
   virtual bool apply(Resource resource, std::string_view type, const nlohmann::json& object) = 0;
   // The first LIST of `resource` completed.

@@ -60,56 +60,80 @@ std::string string_at(const json& obj, const char* a, const char* b) {
 
 WatchStore::WatchStore(const WatchOptions& options) : options_(options) {}
 
-bool WatchStore::decode(Resource resource, const std::string& key, const json& object, const Entry* previous,
-                        MonoTime now, Entry& entry) {
+std::optional<std::string> WatchStore::decode(Resource resource, const json& object, Entry& entry) {
   auto decoded = decode_object(object, kind_of(resource), std::string("API ") + to_string(resource));
   if (!decoded) {
     spdlog::warn("kube: skipping an object the model rejects: {}", decoded.error().message);
-    invalid_[slot(resource)][key] = decoded.error().message;
-    return false;
+    return decoded.error().message;
   }
-  invalid_[slot(resource)].erase(key);
   entry.object = std::move(*decoded);
   entry.fingerprint = fingerprint(resource, object);
-  entry.changed = previous && previous->fingerprint == entry.fingerprint ? previous->changed : now;
   entry.uid = string_at(object, "metadata", "uid");
   const std::string phase = string_at(object, "status", "phase");
   entry.terminal = resource == Resource::kPods && (phase == "Succeeded" || phase == "Failed");
+  return std::nullopt;
+}
+
+bool WatchStore::admit(Resource resource, const std::string& key, const Entry* previous, MonoTime now, Entry& entry) {
+  const bool same = previous && previous->fingerprint == entry.fingerprint;
+  entry.changed = same ? previous->changed : now;
+  invalid_[slot(resource)].erase(key);
   if (resource == Resource::kNetworkPolicies) policy_deleted_.erase(key);
-  return true;
+  return !same;
 }
 
 void WatchStore::erased(Resource resource, const std::string& key, MonoTime now) {
   if (resource == Resource::kNetworkPolicies) policy_deleted_[key] = now;
 }
 
-std::size_t WatchStore::replace(Resource resource, const std::vector<json>& items) {
+struct WatchStore::Staged final : ListStage {
+  explicit Staged(Resource r) : resource(r) {}
+  Resource resource;
+  Objects fresh;
+  std::map<std::string, std::string> invalid;  // key -> the model's error
+};
+
+std::unique_ptr<ReflectorSink::ListStage> WatchStore::begin_list(Resource resource) {
+  return std::make_unique<Staged>(resource);
+}
+
+void WatchStore::stage_page(ListStage& stage, std::vector<json>& items) {
+  auto& staged = static_cast<Staged&>(stage);
+  for (auto& item : items) {
+    std::string key = item.is_object() ? key_of(staged.resource, item) : "";
+    if (key.empty()) key = "(unnamed #" + std::to_string(staged.invalid.size()) + ")";
+    Entry entry;
+    if (auto error = decode(staged.resource, item, entry)) {
+      staged.invalid[key] = std::move(*error);
+    } else if (!staged.fresh.contains(key)) {  // a duplicate: the first one counts
+      staged.invalid.erase(key);
+      staged.fresh.emplace(std::move(key), std::move(entry));
+    }
+    item = json();  // free this object's JSON now
+  }
+}
+
+std::size_t WatchStore::replace(ListStage& stage) {
+  auto& staged = static_cast<Staged&>(stage);
+  const Resource resource = staged.resource;
   const MonoTime now = std::chrono::steady_clock::now();
   std::lock_guard lock(mutex_);
   Objects& old = objects_[slot(resource)];
-  Objects fresh;
-  std::size_t invalid = 0;
   invalid_[slot(resource)].clear();
   bool changed = false;
-  for (const auto& item : items) {
-    std::string key = item.is_object() ? key_of(resource, item) : "";
-    if (key.empty()) key = "(unnamed #" + std::to_string(invalid) + ")";
+  for (auto& [key, entry] : staged.fresh) {
     auto prev = old.find(key);
-    Entry entry;
-    if (!decode(resource, key, item, prev == old.end() ? nullptr : &prev->second, now, entry)) {
-      ++invalid;
-      continue;
-    }
-    changed |= prev == old.end() || prev->second.fingerprint != entry.fingerprint;
-    fresh.emplace(key, std::move(entry));
+    changed |= admit(resource, key, prev == old.end() ? nullptr : &prev->second, now, entry);
   }
   for (const auto& [key, entry] : old) {
-    if (!fresh.contains(key)) {
+    if (!staged.fresh.contains(key)) {
       erased(resource, key, now);
       changed = true;
     }
   }
-  old = std::move(fresh);
+  old = std::move(staged.fresh);
+  invalid_[slot(resource)] = std::move(staged.invalid);
+  const std::size_t invalid = invalid_[slot(resource)].size();
   if (changed || !synced_[slot(resource)]) {
     dirty_ = true;
     cv_.notify_all();
@@ -120,10 +144,16 @@ std::size_t WatchStore::replace(Resource resource, const std::vector<json>& item
 bool WatchStore::apply(Resource resource, std::string_view type, const json& object) {
   const MonoTime now = std::chrono::steady_clock::now();
   const std::string key = key_of(resource, object);
+  Entry entry;
+  std::optional<std::string> error;
+  if (type != "DELETED") {
+    error = key.empty() ? std::optional<std::string>(std::string("API ") + to_string(resource) +
+                                                     ": object has no metadata.name")
+                        : decode(resource, object, entry);  // outside the lock
+  }
   std::lock_guard lock(mutex_);
   Objects& objects = objects_[slot(resource)];
   auto it = objects.find(key);
-  bool valid = true;
   bool changed = false;
   if (type == "DELETED") {
     invalid_[slot(resource)].erase(key);
@@ -132,26 +162,22 @@ bool WatchStore::apply(Resource resource, std::string_view type, const json& obj
       erased(resource, key, now);
       changed = true;
     }
-  } else {
-    Entry entry;
-    valid = !key.empty() && decode(resource, key, object, it == objects.end() ? nullptr : &it->second, now, entry);
-    if (!valid) {
-      if (key.empty()) invalid_[slot(resource)]["(unnamed)"] = std::string("API ") + to_string(resource) + ": object has no metadata.name";
-      if (it != objects.end()) {  // its last valid version no longer exists
-        objects.erase(it);
-        erased(resource, key, now);
-        changed = true;
-      }
-    } else {
-      changed = it == objects.end() || it->second.fingerprint != entry.fingerprint;
-      objects[key] = std::move(entry);
+  } else if (error) {
+    invalid_[slot(resource)][key.empty() ? "(unnamed)" : key] = *error;
+    if (it != objects.end()) {  // its last valid version no longer exists
+      objects.erase(it);
+      erased(resource, key, now);
+      changed = true;
     }
+  } else {
+    changed = admit(resource, key, it == objects.end() ? nullptr : &it->second, now, entry);
+    objects[key] = std::move(entry);
   }
   if (changed) {
     dirty_ = true;
     cv_.notify_all();
   }
-  return valid;
+  return !error;
 }
 
 void WatchStore::synced(Resource resource) {

@@ -5,7 +5,9 @@
 #include <array>
 #include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "kube/reflector.hpp"
@@ -17,7 +19,9 @@ class WatchStore final : public ReflectorSink {
  public:
   explicit WatchStore(const WatchOptions& options);
 
-  std::size_t replace(Resource resource, const std::vector<nlohmann::json>& items) override;
+  std::unique_ptr<ListStage> begin_list(Resource resource) override;
+  void stage_page(ListStage& stage, std::vector<nlohmann::json>& items) override;  // no lock held
+  std::size_t replace(ListStage& stage) override;
   bool apply(Resource resource, std::string_view type, const nlohmann::json& object) override;
   void synced(Resource resource) override;
 
@@ -39,11 +43,14 @@ class WatchStore final : public ReflectorSink {
     bool terminal = false;  // a pod in phase Succeeded or Failed
   };
   using Objects = std::map<std::string, Entry>;  // key: "ns/name", or "name" for namespaces
+  struct Staged;  // a ListStage: the decoded objects of a LIST in progress
 
-  // Decodes `object` into `entry` (keeping `previous`'s change time when nothing relevant
-  // changed); false with invalid_ updated when the model rejects it.
-  bool decode(Resource resource, const std::string& key, const nlohmann::json& object, const Entry* previous,
-              MonoTime now, Entry& entry);
+  // Decodes `object` into `entry` (all but its change time); the model's error when it rejects
+  // it (logged). Touches no member: callable without the lock.
+  static std::optional<std::string> decode(Resource resource, const nlohmann::json& object, Entry& entry);
+  // Bookkeeping of a decoded entry about to be stored under `key` (under the lock): its change
+  // time (`previous`'s when nothing relevant changed); true when it can change a verdict.
+  bool admit(Resource resource, const std::string& key, const Entry* previous, MonoTime now, Entry& entry);
   void erased(Resource resource, const std::string& key, MonoTime now);  // bookkeeping after a removal
 
   const WatchOptions options_;

@@ -37,6 +37,35 @@ TEST_F(KubeWatchTest, ObjectsTheModelRejectsAreSkippedCountedAndNoted) {
   EXPECT_TRUE(snap->state.find_pod("shop/broken"));
 }
 
+// A LIST is decoded page by page (rule 1); the result still replaces the whole resource at once:
+// objects gone are deleted, a rejected object on a later page is counted and noted, unchanged
+// objects keep their change time.
+TEST_F(KubeWatchTest, PagedRelistReplacesTheWholeResource) {
+  options_.page_size = 2;
+  start_and_sync();
+  auto first = watcher_->snapshot();
+  // Out of the watcher's sight (watches silent), then history compacted: only a relist can see it.
+  server_->set_stalled(true);
+  server_->remove("pods", "shop", "db-1");
+  for (int i = 0; i < 4; ++i) {
+    server_->apply("pods", pod_object("ops", "batch-" + std::to_string(i), {{"app", "batch"}}, "10.0.2." + std::to_string(i + 1)));
+  }
+  server_->apply("pods", pod_object("ops", "zz-broken", {{"app", "batch"}}, "10.0.2.300"));  // last page: not an IP
+  server_->compact("pods");
+  server_->set_stalled(false);
+  ASSERT_TRUE(test::wait_until([&] { return watcher_->stats(Resource::kPods).relists == 1; }))
+      << verbs_and_statuses("pods");
+  expect_converged();
+  auto snap = watcher_->snapshot();
+  EXPECT_FALSE(snap->state.find_pod("shop/db-1"));
+  EXPECT_EQ(snap->state.pods.size(), 6u);  // web-1, probe, batch-0..3
+  EXPECT_EQ(watcher_->stats(Resource::kPods).invalid_objects, 1u);
+  ASSERT_EQ(snap->state.notes.size(), 1u);
+  EXPECT_THAT(snap->state.notes[0], HasSubstr("Pod ops/zz-broken: status.podIP"));
+  EXPECT_EQ(snap->pod_changed.at("shop/web-1"), first->synced_at);
+  EXPECT_GT(snap->pod_changed.at("ops/batch-0"), first->synced_at);
+}
+
 TEST_F(KubeWatchTest, TerminatedPodsAreLeftOut) {
   server_->apply("pods", pod_object("ops", "job-1", {{"app", "job"}}, "10.0.1.7", "Succeeded"));  // the probe's IP, reused
   start_and_sync();
