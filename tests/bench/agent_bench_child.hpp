@@ -17,6 +17,8 @@
 
 #include "npv/error.hpp"
 
+#include "support/loopback_http.hpp"
+
 namespace npv::bench {
 
 // `npv agent ARGS...` as a child process. stdout (the JSON lines) is read on a thread of its own
@@ -64,11 +66,8 @@ struct ProcSample {
 // CPU used between a and b, as a percentage of one core.
 double cpu_percent(const ProcSample& a, const ProcSample& b);
 
-// GET http://127.0.0.1:port/path: {status, body}; status 0 when nothing answers.
-std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path);
-
-// A free TCP port on 127.0.0.1 (the kernel's choice, released again).
-std::uint16_t free_port();
+using test::free_port;  // support/loopback_http.hpp
+using test::http_get;
 
 // The sum of every sample of a Prometheus family whose labels contain `label_filter`
 // (e.g. family "npv_flows_judged_total", filter `status="judged"`; empty: every sample).

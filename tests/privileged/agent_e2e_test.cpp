@@ -27,49 +27,18 @@
 #include "privileged/support/privileges.hpp"
 #include "support/fake_api_server.hpp"
 #include "support/kube_fixtures.hpp"
+#include "support/loopback_http.hpp"
 
 extern char** environ;
 
 namespace npv {
 namespace {
 
+using test::free_port;
+using test::http_get;
+
 using namespace std::chrono_literals;
 constexpr char kPrefix[] = "npvag";
-
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-// GET http://127.0.0.1:port/path: {status, body}; status 0 when nothing answers.
-std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return {0, ""};
-  }
-  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
-  (void)!::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
-  if (out.size() < 12) return {0, ""};
-  const auto body = out.find("\r\n\r\n");
-  return {std::stoi(out.substr(9, 3)), body == std::string::npos ? "" : out.substr(body + 4)};
-}
 
 // The value of one sample line of a Prometheus text, e.g. `npv_findings_total{kind="x"}`.
 std::optional<double> metric(const std::string& text, const std::string& sample) {
