@@ -187,8 +187,10 @@ struct AgentLoop::Impl {
       next.swap(pending);
     }
     if (!next) return;
-    spdlog::info("judging flows by cluster state generation {} ({} pods, {} NetworkPolicies)", next->generation,
-                 next->cluster->pods.size(), next->cluster->policies.size());
+    // The first state is news; later ones arrive up to once a second on a busy cluster.
+    spdlog::log(verifier.synced() ? spdlog::level::debug : spdlog::level::info,
+                "judging flows by cluster state generation {} ({} pods, {} NetworkPolicies)", next->generation,
+                next->cluster->pods.size(), next->cluster->policies.size());
     metrics.generation = next->generation;
     verifier.update(std::move(*next), now_ns);
     metrics.synced = true;
