@@ -1,5 +1,7 @@
 #include "npv/explain_report.hpp"
 
+#include <set>
+
 namespace npv {
 
 namespace {
@@ -112,8 +114,6 @@ void direction_text(std::string& out, const ClusterState& cluster, const Flow& f
   out += '\n';
 }
 
-}  // namespace
-
 void add_deciding_policies(std::set<std::string>& out, const ClusterState& cluster, const DirectionVerdict& v,
                            bool flow_allowed) {
   if (!flow_allowed && v.allowed()) return;  // this direction did not deny
@@ -129,6 +129,15 @@ void add_deciding_policies(std::set<std::string>& out, const ClusterState& clust
       break;
     default: break;
   }
+}
+
+}  // namespace
+
+std::vector<std::string> deciding_policies(const ClusterState& cluster, const Explanation& e, bool flow_allowed) {
+  std::set<std::string> refs;
+  if (e.self) return {};
+  for (const DirectionVerdict* v : {&e.egress, &e.ingress}) add_deciding_policies(refs, cluster, *v, flow_allowed);
+  return {refs.begin(), refs.end()};
 }
 
 std::vector<std::string> deciding_rules(const ClusterState& cluster, Direction dir, const DirectionVerdict& v) {

@@ -49,11 +49,7 @@ std::string name(const ClusterState& cluster, const Endpoint& e) {
 }
 
 std::vector<std::string> policies(const ClusterState& cluster, const ProbeRecord& r) {
-  const Explanation& e = r.explanation;
-  std::set<std::string> refs;
-  if (e.self) return {};
-  for (const DirectionVerdict* v : {&e.egress, &e.ingress}) add_deciding_policies(refs, cluster, *v, r.expected_allowed);
-  return {refs.begin(), refs.end()};
+  return deciding_policies(cluster, r.explanation, r.expected_allowed);
 }
 
 std::vector<std::string> deciding(const ClusterState& cluster, const ProbeRecord& r) {

@@ -39,12 +39,6 @@ Flow to_policy_flow(const ObservedFlow& flow, const ClusterState& cluster) {
   return Flow{endpoint(flow.src), endpoint(flow.dst), PortProto{flow.dst_port, flow.proto}};
 }
 
-std::vector<std::string> deciding_policies(const ClusterState& cluster, const Explanation& e, bool allowed) {
-  std::set<std::string> refs;
-  if (e.self) return {};
-  for (const DirectionVerdict* v : {&e.egress, &e.ingress}) add_deciding_policies(refs, cluster, *v, allowed);
-  return {refs.begin(), refs.end()};
-}
 
 LiveVerifier::LiveVerifier(LiveVerifierOptions options) : options_(std::move(options)) {
   if (options_.max_states == 0) options_.max_states = 1;
@@ -71,11 +65,9 @@ std::size_t LiveVerifier::state_at(std::uint64_t ts_ns) const {
 
 namespace {
 
+// L7: the lab verifier's V4/V5 on the observed outcome.
 std::optional<FindingKind> finding_for(bool expected_allowed, Outcome outcome) {
-  const bool network_reached = reached(outcome);
-  if (!expected_allowed && network_reached) return FindingKind::kSilentNonEnforcement;  // L7
-  if (expected_allowed && !network_reached) return FindingKind::kUnexpectedDrop;        // L7
-  return std::nullopt;
+  return policy_finding(expected_allowed, reached(outcome));
 }
 
 }  // namespace

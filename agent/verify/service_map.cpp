@@ -52,11 +52,11 @@ ServiceMap::ServiceMap(const ClusterState& cluster) {
         } else if (svc.selector) {  // S3
           for (const Pod& pod : cluster.pods) {
             if (pod.ns != svc.ns || pod.kind != "Pod") continue;
-            bool selected = true;
-            for (const auto& [k, v] : *svc.selector) {
-              auto it = pod.labels.find(k);
-              if (it == pod.labels.end() || it->second != v) selected = false;
-            }
+            // A Service selector is equality-based: every key with that value.
+            const bool selected = std::ranges::all_of(*svc.selector, [&](const auto& kv) {
+              auto it = pod.labels.find(kv.first);
+              return it != pod.labels.end() && it->second == kv.second;
+            });
             if (!selected) continue;
             std::optional<std::uint16_t> port;
             if (sp.target_port_name.empty()) {

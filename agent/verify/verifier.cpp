@@ -55,6 +55,12 @@ bool has_finding(const ProbeRecord& record, FindingKind kind) {
   return std::ranges::find(record.findings, kind) != record.findings.end();
 }
 
+std::optional<FindingKind> policy_finding(bool expected_allowed, bool network_reached) {
+  if (!expected_allowed && network_reached) return FindingKind::kSilentNonEnforcement;  // V4
+  if (expected_allowed && !network_reached) return FindingKind::kUnexpectedDrop;        // V5
+  return std::nullopt;
+}
+
 void verify(const PolicyEngine& engine, ProbeRecord& record) {
   record.explanation = engine.explain(record.flow);  // V1
   record.expected_allowed = record.explanation.allowed();
@@ -64,11 +70,7 @@ void verify(const PolicyEngine& engine, ProbeRecord& record) {
   const bool network_reached = record.observed ? reached(record.observed->outcome)  // V3
                                                : prober_reached;                    // V3, no observer event
 
-  if (!record.expected_allowed && network_reached) {
-    record.findings.push_back(FindingKind::kSilentNonEnforcement);  // V4
-  } else if (record.expected_allowed && !network_reached) {
-    record.findings.push_back(FindingKind::kUnexpectedDrop);  // V5
-  }
+  if (auto f = policy_finding(record.expected_allowed, network_reached)) record.findings.push_back(*f);  // V4, V5
 
   if (!record.observed) {
     record.findings.push_back(FindingKind::kObserverDisagreement);  // V6

@@ -123,9 +123,6 @@ class LiveVerifier {
 // when the IP is one, else the IP), the destination port and protocol.
 Flow to_policy_flow(const ObservedFlow& flow, const ClusterState& cluster);
 
-// The policies a finding is about, "ns/name", sorted: for a denied flow those isolating the
-// denying direction(s), for an allowed one those whose rules allow it; empty when neither end is
-// isolated (and for pod-to-self).
-std::vector<std::string> deciding_policies(const ClusterState& cluster, const Explanation& e, bool allowed);
+// deciding_policies(): explain_report.hpp.
 
 }  // namespace npv

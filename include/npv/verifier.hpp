@@ -62,6 +62,11 @@ struct LabReport {
   std::vector<ProbeRecord> probes;  // sorted by src, dst, port
 };
 
+// The policy finding for a verdict and what the network did (V4, V5): silent-non-enforcement when
+// denied yet reached, unexpected-drop when allowed yet not reached, else none. Shared by the lab's
+// verify() and the agent's live verifier.
+std::optional<FindingKind> policy_finding(bool expected_allowed, bool network_reached);
+
 // True when record.findings holds `kind`.
 bool has_finding(const ProbeRecord& record, FindingKind kind);
 

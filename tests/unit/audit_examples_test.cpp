@@ -13,6 +13,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "support/run_npv.hpp"
 #include "npv/audit.hpp"
 #include "npv/loader.hpp"
 #include "support/manifest_builder.hpp"
@@ -96,31 +97,9 @@ TEST(AuditExamples, SameFindingsFromAKubectlListDump) {
   EXPECT_EQ(keys(run_audit(std::move(*dump))), want);
 }
 
-struct CmdResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using test::CmdResult;
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-CmdResult npv(const std::string& args) {
-  auto dir = std::filesystem::temp_directory_path();
-  auto out = dir / ("npv-audit-out-" + std::to_string(::getpid()));
-  auto err = dir / ("npv-audit-err-" + std::to_string(::getpid()));
-  std::string cmd = "cd '" NPV_SOURCE_DIR "' && '" NPV_BINARY "' " + args + " >'" + out.string() + "' 2>'" +
-                    err.string() + "' </dev/null";
-  int status = std::system(cmd.c_str());
-  CmdResult r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-  std::filesystem::remove(out);
-  std::filesystem::remove(err);
-  return r;
-}
+CmdResult npv(const std::string& args) { return test::run_npv(args); }
 
 const std::string kGood = "audit --cluster examples/three-tier";
 const std::string kBroken = "audit --cluster examples/three-tier-broken";

@@ -9,37 +9,17 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "support/run_npv.hpp"
+
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct CmdResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using npv::test::CmdResult;
 
 // Runs `npv ARGS` through the shell (ARGS is shell text) with stdout and stderr captured.
-CmdResult npv(const std::string& args) {
-  auto dir = std::filesystem::temp_directory_path();
-  auto out = dir / ("npv-cli-out-" + std::to_string(::getpid()));
-  auto err = dir / ("npv-cli-err-" + std::to_string(::getpid()));
-  std::string cmd = "cd '" NPV_SOURCE_DIR "' && '" NPV_BINARY "' " + args + " >'" + out.string() + "' 2>'" +
-                    err.string() + "' </dev/null";
-  int status = std::system(cmd.c_str());
-  CmdResult r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-  std::filesystem::remove(out);
-  std::filesystem::remove(err);
-  return r;
-}
+CmdResult npv(const std::string& args) { return npv::test::run_npv(args); }
 
 const std::string kExample = "--cluster examples/three-tier";
 

@@ -1,5 +1,6 @@
 // The live verifier (live_verifier.hpp): every rule L1-L8 of agent/verify/live_verifier.cpp, and
 // deciding_policies().
+#include "npv/explain_report.hpp"
 #include "npv/live_verifier.hpp"
 
 #include <gtest/gtest.h>
