@@ -45,13 +45,15 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* ICMP errors reported to SYN_SENT sockets, by socket cookie, until the socket leaves SYN_SENT
- * (see closed_errno). LRU: an entry whose socket vanished unseen is eventually evicted.
+/* The ICMP error reported to a SYN_SENT socket (see closed_errno), in the socket's own local
+ * storage: it goes away with the socket, and looking it up on a socket that has none (every
+ * connection that succeeds) is a pointer test, where a hash map keyed by cookie cost a locked
+ * delete on every ESTABLISHED.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, __s32);
 } syn_sent_errors SEC(".maps");
 
@@ -92,20 +94,28 @@ static __always_inline int pending_errno(const struct sock *sk)
 }
 
 /* Why a SYN_SENT socket closed: what it holds now, else the ICMP error recorded when it was
- * reported (the application may have consumed it since). Forgets the recorded error.
+ * reported (the application may have consumed it since).
  */
-static __always_inline int closed_errno(const struct sock *sk, __u64 cookie)
+static __always_inline int closed_errno(struct sock *sk)
 {
 	int err = pending_errno(sk);
 	__s32 *reported;
 
 	if (!err) {
-		reported = bpf_map_lookup_elem(&syn_sent_errors, &cookie);
+		reported = bpf_sk_storage_get(&syn_sent_errors, sk, NULL, 0);
 		if (reported)
 			err = *reported;
 	}
-	bpf_map_delete_elem(&syn_sent_errors, &cookie);
 	return err;
+}
+
+/* Forgets the recorded ICMP error of @sk when it leaves SYN_SENT (a socket may connect again
+ * after a failed attempt); nothing to do, and no lock taken, on a socket that has none.
+ */
+static __always_inline void forget_error(struct sock *sk)
+{
+	if (bpf_sk_storage_get(&syn_sent_errors, sk, NULL, 0))
+		bpf_sk_storage_delete(&syn_sent_errors, sk);
 }
 
 static __always_inline bool is_v4mapped_peer(const struct sock *sk)
@@ -165,6 +175,7 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(npv_inet_sock_set_state, const struct sock *sk, int oldstate, int newstate)
 {
 	struct npv_event *e;
+	void *ring;
 	bool swap = false;
 	__u8 type;
 
@@ -185,16 +196,17 @@ int BPF_PROG(npv_inet_sock_set_state, const struct sock *sk, int oldstate, int n
 		goto filtered;
 	}
 
-	e = npv_event_reserve(type);
+	ring = npv_this_cpu_ring();
+	e = npv_event_reserve(ring, type);
 	if (!e)
 		return 0;
 	fill_from_sock(e, sk, swap);
 	e->cookie = bpf_get_socket_cookie((void *)sk);
 	if (type == NPV_EV_TCP_CLOSED)
-		e->sk_err = closed_errno(sk, e->cookie);
-	else if (type == NPV_EV_TCP_ESTABLISHED)
-		bpf_map_delete_elem(&syn_sent_errors, &e->cookie);
-	npv_event_submit(e);
+		e->sk_err = closed_errno((struct sock *)sk);
+	if (type != NPV_EV_TCP_ACCEPTED)
+		forget_error((struct sock *)sk);
+	npv_event_submit(ring, e);
 	return 0;
 
 filtered:
@@ -208,14 +220,16 @@ filtered:
 SEC("tp_btf/inet_sk_error_report")
 int BPF_PROG(npv_inet_sk_error_report, const struct sock *sk)
 {
-	__u64 cookie;
+	__s32 *recorded;
 	__s32 err;
 
 	if (is_inet_tcp(sk) && sk->__sk_common.skc_state == TCP_SYN_SENT) {
 		err = pending_errno(sk);
 		if (err) {
-			cookie = bpf_get_socket_cookie((void *)sk);
-			bpf_map_update_elem(&syn_sent_errors, &cookie, &err, BPF_ANY);
+			recorded = bpf_sk_storage_get(&syn_sent_errors, (struct sock *)sk, NULL,
+						      BPF_SK_STORAGE_GET_F_CREATE);
+			if (recorded)
+				*recorded = err;
 		}
 	}
 	npv_count(NPV_CNT_FILTERED);
@@ -226,17 +240,19 @@ SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(npv_tcp_receive_reset, struct sock *sk)
 {
 	struct npv_event *e;
+	void *ring;
 
 	if (!is_inet_tcp(sk) || sk->__sk_common.skc_state != TCP_SYN_SENT) {
 		npv_count(NPV_CNT_FILTERED);
 		return 0;
 	}
-	e = npv_event_reserve(NPV_EV_TCP_RST_RECEIVED);
+	ring = npv_this_cpu_ring();
+	e = npv_event_reserve(ring, NPV_EV_TCP_RST_RECEIVED);
 	if (!e)
 		return 0;
 	fill_from_sock(e, sk, false);
 	e->cookie = bpf_get_socket_cookie(sk);
-	npv_event_submit(e);
+	npv_event_submit(ring, e);
 	return 0;
 }
 
@@ -245,16 +261,18 @@ SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(npv_tcp_retransmit_skb, const struct sock *sk, const struct sk_buff *skb, int err)
 {
 	struct npv_event *e;
+	void *ring;
 
 	if (sk->__sk_common.skc_state != TCP_SYN_SENT || !is_inet_tcp(sk)) {
 		npv_count(NPV_CNT_FILTERED);
 		return 0;
 	}
-	e = npv_event_reserve(NPV_EV_TCP_SYN_SENT);
+	ring = npv_this_cpu_ring();
+	e = npv_event_reserve(ring, NPV_EV_TCP_SYN_SENT);
 	if (!e)
 		return 0;
 	fill_from_sock(e, sk, false);
 	e->cookie = bpf_get_socket_cookie((void *)sk);
-	npv_event_submit(e);
+	npv_event_submit(ring, e);
 	return 0;
 }

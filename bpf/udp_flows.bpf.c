@@ -148,6 +148,7 @@ static __always_inline void handle(struct __sk_buff *skb, __u8 type)
 {
 	struct udp_key k;
 	struct npv_event *e;
+	void *ring;
 	__u64 now;
 
 	if (surely_not_udp(skb))
@@ -161,7 +162,8 @@ static __always_inline void handle(struct __sk_buff *skb, __u8 type)
 	if (!dedup_claim(&k, now))
 		goto filtered;
 
-	e = npv_event_reserve(type);
+	ring = npv_this_cpu_ring();
+	e = npv_event_reserve(ring, type);
 	if (!e) {
 		/* let the next datagram of this flow try again rather than hide it for an interval */
 		bpf_map_delete_elem(&udp_last_emit, &k);
@@ -176,7 +178,7 @@ static __always_inline void handle(struct __sk_buff *skb, __u8 type)
 	e->dport = k.dport;
 	e->cookie = bpf_get_socket_cookie(skb);
 	e->netns = sock_netns(skb);
-	npv_event_submit(e);
+	npv_event_submit(ring, e);
 	return;
 
 filtered:

@@ -16,6 +16,7 @@
 #include <optional>
 #include <thread>
 
+#include "npv/event_batch.hpp"
 #include "npv/observer.hpp"
 #include "npv/unique_fd.hpp"
 #include "observe/cgroup.hpp"
@@ -50,8 +51,8 @@ struct Group {
   ObserverGroup id = ObserverGroup::kTcp;
   std::unique_ptr<void, void (*)(void*)> skel{nullptr, nullptr};
   const bpf_object* object = nullptr;
-  const bpf_map* events = nullptr;
   const bpf_map* counters = nullptr;
+  std::vector<UniqueFd> rings;  // one ring buffer per possible CPU, index = CPU number
 };
 
 // Why a group could not start: "<step> failed: <strerror>", the step and the errno.
@@ -72,32 +73,72 @@ constexpr __u32 kWakeupDivisor = 4;
 // Partial degradations of a group that runs (one line each, without the group name).
 using Notes = std::vector<std::string>;
 
-// The ring buffer size the kernel accepts: a power of two, at least one page.
-__u32 ring_buffer_size(std::size_t requested) {
+// A group's ring buffers: one per possible CPU (bpf/lib/npv_event.bpf.h says why), of equal size.
+struct RingLayout {
+  __u32 cpus = 1;
+  __u32 bytes_per_cpu = 4096;
+};
+
+// Splits ObserverOptions::ring_buffer_bytes over the CPUs: each ring gets the largest power of
+// two not above its share, and at least one page (the kernel's minimum).
+RingLayout ring_layout(std::size_t requested, int possible_cpus) {
   const long page = ::sysconf(_SC_PAGESIZE);
   const std::size_t min = page > 0 ? static_cast<std::size_t>(page) : 4096;
-  return static_cast<__u32>(std::bit_ceil(std::clamp<std::size_t>(requested, min, std::size_t{1} << 30)));
+  const auto cpus = static_cast<std::size_t>(std::max(possible_cpus, 1));
+  const std::size_t share = std::clamp<std::size_t>(requested, min, std::size_t{1} << 30) / cpus;
+  return {static_cast<__u32>(cpus), static_cast<__u32>(std::max(min, std::bit_floor(share)))};
 }
 
-// The common lifecycle of one skeleton type: open -> size the ring buffer -> configure(skel)
-// (rodata) -> load -> attach(skel, notes). Links made by attach live in skel->links.
+// Creates the CPUs' ring buffers.
+std::expected<std::vector<UniqueFd>, GroupFailure> make_cpu_rings(RingLayout layout) {
+  std::vector<UniqueFd> rings;
+  rings.reserve(layout.cpus);
+  for (__u32 cpu = 0; cpu < layout.cpus; ++cpu) {
+    UniqueFd ring(bpf_map_create(BPF_MAP_TYPE_RINGBUF, "npv_events", 0, 0, layout.bytes_per_cpu, nullptr));
+    if (!ring) return group_failure("ring buffer create", errno);
+    rings.push_back(std::move(ring));
+  }
+  return rings;
+}
+
+// Puts the rings in the loaded object's `events` array, index = CPU number.
+std::expected<void, GroupFailure> insert_cpu_rings(const bpf_map* events, const std::vector<UniqueFd>& rings) {
+  for (__u32 cpu = 0; cpu < rings.size(); ++cpu) {
+    const int fd = rings[cpu].get();
+    if (int err = bpf_map_update_elem(bpf_map__fd(events), &cpu, &fd, BPF_ANY); err != 0)
+      return group_failure("ring buffer insert", -err);
+  }
+  return {};
+}
+
+// The common lifecycle of one skeleton type: open -> create the ring buffers -> configure(skel)
+// (rodata) -> load -> insert the rings -> attach(skel, notes). Links made by attach live in
+// skel->links. The rings are in place before any program runs, so none of their events is lost.
+// The first ring is the template of the `events` array's values (bpf_map__set_inner_map_fd):
+// sizing the template that libbpf makes from the BTF definition is not possible with libbpf
+// 1.1 (bpf_map__set_max_entries on it dereferences its NULL object).
 template <class Skel, class Configure, class Attach>
-std::expected<Group, GroupFailure> start_group(ObserverGroup id, __u32 ring_bytes, Notes& notes, Configure configure,
+std::expected<Group, GroupFailure> start_group(ObserverGroup id, RingLayout layout, Notes& notes, Configure configure,
                                                Attach attach) {
   std::unique_ptr<Skel, void (*)(Skel*)> skel(Skel::open(nullptr), &Skel::destroy);
   if (!skel) return group_failure("open", errno);
-  if (int err = bpf_map__set_max_entries(skel->maps.events, ring_bytes); err != 0)
+  auto rings = make_cpu_rings(layout);
+  if (!rings) return std::unexpected(rings.error());
+  if (int err = bpf_map__set_max_entries(skel->maps.events, layout.cpus); err != 0)
     return group_failure("ring buffer sizing", -err);
-  skel->rodata->npv_wakeup_bytes = ring_bytes / kWakeupDivisor;  // bpf/lib/npv_event.bpf.h
+  if (int err = bpf_map__set_inner_map_fd(skel->maps.events, rings->front().get()); err != 0)
+    return group_failure("ring buffer sizing", -err);
+  skel->rodata->npv_wakeup_bytes = layout.bytes_per_cpu / kWakeupDivisor;  // bpf/lib/npv_event.bpf.h
   configure(*skel);
   if (int err = Skel::load(skel.get()); err != 0) return group_failure("load", -err);
+  if (auto inserted = insert_cpu_rings(skel->maps.events, *rings); !inserted) return std::unexpected(inserted.error());
   if (auto attached = attach(*skel, notes); !attached) return std::unexpected(attached.error());
 
   Group group;
   group.id = id;
   group.object = skel->obj;
-  group.events = skel->maps.events;
   group.counters = skel->maps.npv_counters;
+  group.rings = std::move(*rings);
   group.skel = {skel.release(), [](void* p) { Skel::destroy(static_cast<Skel*>(p)); }};
   return group;
 }
@@ -121,12 +162,12 @@ std::expected<void, GroupFailure> attach_udp(Skel& skel, const std::string& cgro
   return {};
 }
 
-std::expected<Group, GroupFailure> start_one(ObserverGroup id, const ObserverOptions& options, Notes& notes) {
-  const __u32 ring_bytes = ring_buffer_size(options.ring_buffer_bytes);
+std::expected<Group, GroupFailure> start_one(ObserverGroup id, const ObserverOptions& options, RingLayout rings,
+                                             Notes& notes) {
   switch (id) {
     case ObserverGroup::kTcp:
       return start_group<npv_tcp_state>(
-          id, ring_bytes, notes,
+          id, rings, notes,
           [&notes](npv_tcp_state& skel) {
             // Optional: it only refines CLOSED's sk_err (bpf/tcp_state.bpf.c).
             if (libbpf_find_vmlinux_btf_id("inet_sk_error_report", BPF_TRACE_RAW_TP) < 0) {
@@ -137,18 +178,18 @@ std::expected<Group, GroupFailure> start_one(ObserverGroup id, const ObserverOpt
           },
           attach_tracing<npv_tcp_state>);
     case ObserverGroup::kDrops:
-      return start_group<npv_drops>(id, ring_bytes, notes, [](npv_drops&) {}, attach_tracing<npv_drops>);
+      return start_group<npv_drops>(id, rings, notes, [](npv_drops&) {}, attach_tracing<npv_drops>);
     case ObserverGroup::kUdp: {
       const auto dedup = std::chrono::duration_cast<std::chrono::nanoseconds>(options.udp_dedup);
       const auto dedup_ns = static_cast<__u64>(std::max<std::int64_t>(dedup.count(), 0));
       auto group = start_group<npv_udp_flows>(
-          id, ring_bytes, notes, [&](npv_udp_flows& skel) { skel.rodata->dedup_ns = dedup_ns; },
+          id, rings, notes, [&](npv_udp_flows& skel) { skel.rodata->dedup_ns = dedup_ns; },
           [&](npv_udp_flows& skel, Notes&) { return attach_udp(skel, options.cgroup_root); });
       if (group || (group.error().step != "open" && group.error().step != "load")) return group;
       // Kernels before 6.3 lack the kfunc the netns lookup uses: run without netns.
       spdlog::debug("observer: udp: {}; trying the variant without netns", group.error().message);
       auto compat = start_group<npv_udp_flows_compat>(
-          id, ring_bytes, notes, [&](npv_udp_flows_compat& skel) { skel.rodata->dedup_ns = dedup_ns; },
+          id, rings, notes, [&](npv_udp_flows_compat& skel) { skel.rodata->dedup_ns = dedup_ns; },
           [&](npv_udp_flows_compat& skel, Notes&) { return attach_udp(skel, options.cgroup_root); });
       if (compat) notes.push_back("netns not available (" + group.error().message + "): UDP events carry netns 0");
       return compat;
@@ -184,27 +225,30 @@ struct Observer::Impl {
   int possible_cpus = 1;
   mutable std::optional<observe::DropReasonNames> drop_reasons;
 
-  // Set only for the duration of poll().
-  const std::function<void(const npv_event&)>* on_event = nullptr;
-  std::exception_ptr callback_error;
-
   const Group* find(ObserverGroup id) const {
     auto it = std::find_if(groups.begin(), groups.end(), [id](const Group& g) { return g.id == id; });
     return it == groups.end() ? nullptr : &*it;
   }
 
-  // ring_buffer_sample_fn: called by ring_buffer__poll for each record, on the polling thread.
+  // What a poll read from the rings, delivered in ts_ns order (include/npv/event_batch.hpp).
+  EventBatch batch;
+  const void* last_ring = nullptr;
+  // One entry per ring added to the reader, each pointing at this Impl: on_sample's ctx, so that
+  // a change of ring starts a new run of the batch.
+  std::vector<std::unique_ptr<Impl*>> ring_ids;
+
+  // ring_buffer_sample_fn: called by ring_buffer__consume for each record.
   static int on_sample(void* ctx, void* data, size_t size) {
-    auto* self = static_cast<Impl*>(ctx);
-    if (size < sizeof(npv_event) || self->on_event == nullptr) return 0;
+    auto* const* id = static_cast<Impl* const*>(ctx);
+    Impl* self = *id;
+    if (size < sizeof(npv_event)) return 0;
+    if (id != self->last_ring) {
+      self->batch.begin_run();
+      self->last_ring = id;
+    }
     npv_event event;
     std::memcpy(&event, data, sizeof(event));
-    try {
-      (*self->on_event)(event);
-    } catch (...) {  // do not unwind through libbpf's C frames; rethrown by poll()
-      self->callback_error = std::current_exception();
-      return -ECANCELED;
-    }
+    self->batch.add(event);
     return 0;
   }
 
@@ -235,7 +279,7 @@ Result<Observer> Observer::start(const ObserverOptions& options) {
   for (ObserverGroup id : kGroups) {
     if (!enabled(options, id)) continue;
     Notes notes;
-    auto group = start_one(id, options, notes);
+    auto group = start_one(id, options, ring_layout(options.ring_buffer_bytes, impl->possible_cpus), notes);
     if (group) {
       spdlog::debug("observer: {} group running", group_name(id));
       impl->groups.push_back(std::move(*group));
@@ -260,26 +304,26 @@ Result<Observer> Observer::start(const ObserverOptions& options) {
   }
 
   constexpr const char* kReaderFailed = "cannot read the BPF ring buffer: ";
-  for (const Group& group : impl->groups) {
-    const int fd = bpf_map__fd(group.events);
-    if (!impl->reader) {
-      impl->reader.reset(ring_buffer__new(fd, &Impl::on_sample, impl.get(), nullptr));
-      if (!impl->reader) {
-        const int err = errno;
-        return make_error(Errc::kEnvironment, std::string(kReaderFailed) + std::strerror(err), err);
-      }
-    } else if (int err = ring_buffer__add(impl->reader.get(), fd, &Impl::on_sample, impl.get()); err != 0) {
-      return make_error(Errc::kEnvironment, std::string(kReaderFailed) + std::strerror(-err), -err);
-    }
-  }
   impl->wakeups = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
   if (!impl->wakeups) return make_error(Errc::kEnvironment, std::string("epoll_create1: ") + std::strerror(errno), errno);
   for (const Group& group : impl->groups) {
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLET;
-    if (::epoll_ctl(impl->wakeups.get(), EPOLL_CTL_ADD, bpf_map__fd(group.events), &ev) != 0) {
-      const int err = errno;
-      return make_error(Errc::kEnvironment, std::string(kReaderFailed) + std::strerror(err), err);
+    for (const UniqueFd& ring : group.rings) {
+      void* ctx = impl->ring_ids.emplace_back(std::make_unique<Impl*>(impl.get())).get();
+      if (!impl->reader) {
+        impl->reader.reset(ring_buffer__new(ring.get(), &Impl::on_sample, ctx, nullptr));
+        if (!impl->reader) {
+          const int err = errno;
+          return make_error(Errc::kEnvironment, std::string(kReaderFailed) + std::strerror(err), err);
+        }
+      } else if (int err = ring_buffer__add(impl->reader.get(), ring.get(), &Impl::on_sample, ctx); err != 0) {
+        return make_error(Errc::kEnvironment, std::string(kReaderFailed) + std::strerror(-err), -err);
+      }
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLET;
+      if (::epoll_ctl(impl->wakeups.get(), EPOLL_CTL_ADD, ring.get(), &ev) != 0) {
+        const int err = errno;
+        return make_error(Errc::kEnvironment, std::string(kReaderFailed) + std::strerror(err), err);
+      }
     }
   }
   if (options.drops) impl->drop_reasons = observe::DropReasonNames::load();
@@ -302,12 +346,10 @@ int Observer::poll(std::chrono::milliseconds timeout, const std::function<void(c
     epoll_event ev[4];
     if (::epoll_wait(impl_->wakeups.get(), ev, 4, timeout_ms) < 0 && errno != EINTR) return -errno;
   }
-  impl_->on_event = &on_event;
-  impl_->callback_error = nullptr;
-  const int n = ring_buffer__consume(impl_->reader.get());
-  impl_->on_event = nullptr;
-  if (impl_->callback_error) std::rethrow_exception(std::exchange(impl_->callback_error, nullptr));
-  return n;
+  impl_->last_ring = nullptr;
+  const int consumed = ring_buffer__consume(impl_->reader.get());
+  if (consumed < 0) return consumed;
+  return impl_->batch.deliver(on_event);
 }
 
 ObserverCounters Observer::counters() const {

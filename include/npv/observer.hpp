@@ -1,6 +1,7 @@
 // The eBPF flow observer: loads npv's BPF programs (bpf/) and delivers their events.
 //
-// Three independent hook groups, each its own BPF object with its own ring buffer and counters:
+// Three independent hook groups, each its own BPF object with its own ring buffers (one per CPU)
+// and counters:
 //   tcp    tp_btf/inet_sock_set_state, tcp_retransmit_skb, tcp_receive_reset,
 //          inet_sk_error_report: TCP attempts and outcomes
 //   drops  tp_btf/kfree_skb: packets dropped by netfilter / tc (policy datapaths)
@@ -28,8 +29,10 @@
 namespace npv {
 
 struct ObserverOptions {
-  // Size of each group's ring buffer. Rounded up to a power of two of at least one page (4096
-  // bytes, the minimum the kernel accepts).
+  // Ring buffer memory of each group, split evenly over its per-CPU rings: each ring gets the
+  // largest power of two not above its share, and at least one page (4096 bytes, the minimum the
+  // kernel accepts). 4 MiB on 2 CPUs: two rings of 2 MiB; on 64 CPUs, 64 KiB each (a busy node
+  // with many CPUs may want more: watch ObserverCounters::lost).
   std::size_t ring_buffer_bytes = 1 << 22;
   // UDP: at most one UDP_SENT / UDP_DELIVERED per 5-tuple and direction per interval.
   std::chrono::milliseconds udp_dedup{1000};
@@ -80,8 +83,12 @@ class Observer {
   // a signal. So an event is delivered at most `timeout` (plus the time on_event takes) after
   // it happened, and a caller that polls in a loop with timeout T sees every event within T.
   // timeout 0: no wait, only what is there now; negative: wait until a ring buffer fills up.
-  // Returns the number of events consumed, or a negative errno. An exception thrown by on_event
-  // stops the poll and propagates (the event that threw counts as consumed).
+  // Each poll reads every ring, then delivers what it read in ts_ns order (the rings of
+  // different CPUs and groups are merged), so the events of one flow arrive in the order they
+  // happened unless a poll boundary falls between them.
+  // Returns the number of events delivered, or a negative errno. An exception thrown by on_event
+  // stops the poll and propagates (the event that threw counts as delivered); the events after
+  // it are delivered first by the next poll.
   int poll(std::chrono::milliseconds timeout, const std::function<void(const npv_event&)>& on_event);
 
   // Total over the running groups, or of one group (zeros if it is not running).
