@@ -11,7 +11,8 @@
  *                 TCP packet (a dropped SYN is a connection attempt: its client may not report
  *                 it before the outcome, see tcp_state.bpf.c)
  *
- * Every other reason, and packets that are not IPv4/IPv6, count NPV_CNT_FILTERED.
+ * Every other reason, and packets that are not IPv4/IPv6, are filtered out (not counted: see
+ * bpf/lib/npv_event.bpf.h).
  * Reason values differ between kernels: they are resolved through BTF at load time (CO-RE),
  * from a local flavor of the enum so that the object also builds against a vmlinux.h that lacks
  * some of them.
@@ -149,7 +150,7 @@ int BPF_PROG(npv_kfree_skb, struct sk_buff *skb, void *location, unsigned int re
 	__be16 proto;
 
 	if (!reason_of_interest(reason))
-		goto filtered;
+		return 0;
 
 	/* skb is a BTF pointer: direct (CO-RE relocated, fault-safe) loads; the packet bytes it
 	 * points to are not typed, so parse_packet() reads them with bpf_probe_read_kernel()
@@ -158,11 +159,11 @@ int BPF_PROG(npv_kfree_skb, struct sk_buff *skb, void *location, unsigned int re
 	network_header = skb->network_header;
 	proto = skb->protocol;
 	if (!head || network_header == (__u16)~0U)
-		goto filtered;
+		return 0;
 
 	__builtin_memset(&ev, 0, sizeof(ev));
 	if (!parse_packet(&ev, head + network_header, proto))
-		goto filtered;
+		return 0;
 	ev.type = NPV_EV_DROP;
 	ev.ts_ns = bpf_ktime_get_ns();
 	ev.drop_reason = reason;
@@ -178,9 +179,5 @@ int BPF_PROG(npv_kfree_skb, struct sk_buff *skb, void *location, unsigned int re
 	if (sk)
 		ev.cookie = sk->__sk_common.skc_cookie.counter;
 	npv_event_emit(&ev);
-	return 0;
-
-filtered:
-	npv_count(NPV_CNT_FILTERED);
 	return 0;
 }

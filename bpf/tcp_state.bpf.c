@@ -32,8 +32,8 @@
  * consumed both (SO_ERROR clears sk_err_soft, MSG_ERRQUEUE dequeues).
  *
  * A dual-stack (AF_INET6) socket talking IPv4 (v4-mapped peer) is reported as AF_INET with the
- * IPv4 addresses, like the packets on the wire. Every other transition, protocol or family
- * counts NPV_CNT_FILTERED.
+ * IPv4 addresses, like the packets on the wire. Every other transition, protocol or family is
+ * filtered out.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -181,9 +181,9 @@ int BPF_PROG(npv_inet_sock_set_state, const struct sock *sk, int oldstate, int n
 
 	/* the transitions of interest first: most hits are other transitions */
 	if (oldstate != TCP_SYN_SENT && oldstate != TCP_SYN_RECV)
-		goto filtered;
+		return 0;
 	if (!is_inet_tcp(sk))
-		goto filtered;
+		return 0;
 
 	if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
 		type = NPV_EV_TCP_ESTABLISHED;
@@ -193,7 +193,7 @@ int BPF_PROG(npv_inet_sock_set_state, const struct sock *sk, int oldstate, int n
 		type = NPV_EV_TCP_ACCEPTED;
 		swap = true;
 	} else {
-		goto filtered;
+		return 0;
 	}
 
 	ring = npv_this_cpu_ring();
@@ -207,10 +207,6 @@ int BPF_PROG(npv_inet_sock_set_state, const struct sock *sk, int oldstate, int n
 	if (type != NPV_EV_TCP_ACCEPTED)
 		forget_error((struct sock *)sk);
 	npv_event_submit(ring, e);
-	return 0;
-
-filtered:
-	npv_count(NPV_CNT_FILTERED);
 	return 0;
 }
 
@@ -232,7 +228,6 @@ int BPF_PROG(npv_inet_sk_error_report, const struct sock *sk)
 				*recorded = err;
 		}
 	}
-	npv_count(NPV_CNT_FILTERED);
 	return 0;
 }
 
@@ -242,10 +237,8 @@ int BPF_PROG(npv_tcp_receive_reset, struct sock *sk)
 	struct npv_event *e;
 	void *ring;
 
-	if (!is_inet_tcp(sk) || sk->__sk_common.skc_state != TCP_SYN_SENT) {
-		npv_count(NPV_CNT_FILTERED);
+	if (!is_inet_tcp(sk) || sk->__sk_common.skc_state != TCP_SYN_SENT)
 		return 0;
-	}
 	ring = npv_this_cpu_ring();
 	e = npv_event_reserve(ring, NPV_EV_TCP_RST_RECEIVED);
 	if (!e)
@@ -263,10 +256,8 @@ int BPF_PROG(npv_tcp_retransmit_skb, const struct sock *sk, const struct sk_buff
 	struct npv_event *e;
 	void *ring;
 
-	if (sk->__sk_common.skc_state != TCP_SYN_SENT || !is_inet_tcp(sk)) {
-		npv_count(NPV_CNT_FILTERED);
+	if (sk->__sk_common.skc_state != TCP_SYN_SENT || !is_inet_tcp(sk))
 		return 0;
-	}
 	ring = npv_this_cpu_ring();
 	e = npv_event_reserve(ring, NPV_EV_TCP_SYN_SENT);
 	if (!e)

@@ -49,9 +49,8 @@ void print_summary(const Observer& observer, const FlowTracker& tracker) {
       return;
     }
     auto c = observer.counters(g);
-    std::fprintf(stderr, "npv: observe: %-5s events %llu, lost %llu (ring buffer full), filtered in kernel %llu\n", name,
-                 static_cast<unsigned long long>(c.emitted), static_cast<unsigned long long>(c.lost),
-                 static_cast<unsigned long long>(c.filtered));
+    std::fprintf(stderr, "npv: observe: %-5s events %llu, lost %llu (ring buffer full)\n", name,
+                 static_cast<unsigned long long>(c.emitted), static_cast<unsigned long long>(c.lost));
   };
   line("tcp", ObserverGroup::kTcp);
   line("drops", ObserverGroup::kDrops);

@@ -14,6 +14,7 @@
 #include <exception>
 #include <expected>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include "npv/event_batch.hpp"
@@ -182,14 +183,25 @@ std::expected<Group, GroupFailure> start_one(ObserverGroup id, const ObserverOpt
     case ObserverGroup::kUdp: {
       const auto dedup = std::chrono::duration_cast<std::chrono::nanoseconds>(options.udp_dedup);
       const auto dedup_ns = static_cast<__u64>(std::max<std::int64_t>(dedup.count(), 0));
+      // Keys the dedup cache's fingerprints (bpf/udp_flows.bpf.c): unknown outside this process.
+      std::random_device entropy;  // getrandom(2)
+      const __u64 seed = (static_cast<__u64>(entropy()) << 32) | entropy();
       auto group = start_group<npv_udp_flows>(
-          id, rings, notes, [&](npv_udp_flows& skel) { skel.rodata->dedup_ns = dedup_ns; },
+          id, rings, notes,
+          [&](npv_udp_flows& skel) {
+            skel.rodata->dedup_ns = dedup_ns;
+            skel.rodata->dedup_seed = seed;
+          },
           [&](npv_udp_flows& skel, Notes&) { return attach_udp(skel, options.cgroup_root); });
       if (group || (group.error().step != "open" && group.error().step != "load")) return group;
       // Kernels before 6.3 lack the kfunc the netns lookup uses: run without netns.
       spdlog::debug("observer: udp: {}; trying the variant without netns", group.error().message);
       auto compat = start_group<npv_udp_flows_compat>(
-          id, rings, notes, [&](npv_udp_flows_compat& skel) { skel.rodata->dedup_ns = dedup_ns; },
+          id, rings, notes,
+          [&](npv_udp_flows_compat& skel) {
+            skel.rodata->dedup_ns = dedup_ns;
+            skel.rodata->dedup_seed = seed;
+          },
           [&](npv_udp_flows_compat& skel, Notes&) { return attach_udp(skel, options.cgroup_root); });
       if (compat) notes.push_back("netns not available (" + group.error().message + "): UDP events carry netns 0");
       return compat;
@@ -262,7 +274,6 @@ struct Observer::Impl {
       for (__u64 v : per_cpu) sum += v;
       if (key == NPV_CNT_EMITTED) out.emitted = sum;
       if (key == NPV_CNT_RB_FULL) out.lost = sum;
-      if (key == NPV_CNT_FILTERED) out.filtered = sum;
     }
     return out;
   }
@@ -359,7 +370,6 @@ ObserverCounters Observer::counters() const {
     const ObserverCounters c = impl_->read_counters(group);
     total.emitted += c.emitted;
     total.lost += c.lost;
-    total.filtered += c.filtered;
   }
   return total;
 }

@@ -23,7 +23,7 @@ static_assert(offsetof(npv_event, sport) == 64);
 static_assert(offsetof(npv_event, dport) == 66);
 static_assert(offsetof(npv_event, pad1) == 68);
 
-static_assert(NPV_CNT_EMITTED == 0 && NPV_CNT_RB_FULL == 1 && NPV_CNT_FILTERED == 2 && NPV_CNT_MAX == 3);
+static_assert(NPV_CNT_EMITTED == 0 && NPV_CNT_RB_FULL == 1 && NPV_CNT_MAX == 2);
 static_assert(NPV_EV_TCP_SYN_SENT == 1 && NPV_EV_UDP_DELIVERED == 8);
 
 }  // namespace npv::observe

@@ -51,7 +51,6 @@ enum class ObserverGroup { kTcp, kDrops, kUdp };
 struct ObserverCounters {
   std::uint64_t emitted = 0;   // events written to a ring buffer
   std::uint64_t lost = 0;      // ring buffer full: event dropped (and counted) in the kernel
-  std::uint64_t filtered = 0;  // hook hits that the in-kernel filter turned into no event
 };
 
 // The kernel's run statistics of one loaded BPF program (struct bpf_prog_info). They only grow

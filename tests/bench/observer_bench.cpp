@@ -149,7 +149,7 @@ Result<void> run_variants(const Lab& lab, const Options& opt, bool live, std::ve
     const ConsumerTally tally = consumer.stop();
     const ObserverCounters c1 = observer.counters();
     v.programs = program_deltas(before, after, tally);
-    v.counters = {c1.emitted - c0.emitted, c1.lost - c0.lost, c1.filtered - c0.filtered};
+    v.counters = {c1.emitted - c0.emitted, c1.lost - c0.lost};
     v.events = tally.events;
     out.push_back(std::move(v));
   };

@@ -346,7 +346,6 @@ nlohmann::json to_json(const Report& r) {
     if (run.phase == Phase::kNpv || run.phase == Phase::kNpvBatched || run.phase == Phase::kNpvDeferred) {
       j["events"] = {{"emitted", run.counters.emitted},
                      {"lost", run.counters.lost},
-                     {"filtered", run.counters.filtered},
                      {"consumed", run.tally.events}};
       j["flows"] = run.tally.flows;
       j["flows_established"] = run.tally.flows_established;

@@ -175,7 +175,7 @@ nlohmann::json to_json(const VariantStats& v) {
           {"operations", v.storm.attempts},
           {"unexpected", v.storm.unexpected},
           {"events_consumed", v.events},
-          {"counters", {{"emitted", v.counters.emitted}, {"lost", v.counters.lost}, {"filtered", v.counters.filtered}}},
+          {"counters", {{"emitted", v.counters.emitted}, {"lost", v.counters.lost}}},
           {"programs", programs}};
 }
 

@@ -208,7 +208,6 @@ TEST_F(ObserverTest, UdpDatagramsAreReportedOncePerDedupInterval) {
   }
   EXPECT_EQ(sent[0].cookie, test::socket_cookie(sender));
   EXPECT_EQ(delivered[0].cookie, test::socket_cookie(receiver));
-  EXPECT_GE(observer.counters(ObserverGroup::kUdp).filtered, 2u * (kDatagrams - 1));
 }
 
 // A one-page ring buffer cannot hold a burst of 2 events per connection: the overflow is counted
@@ -239,9 +238,9 @@ TEST_F(ObserverTest, TinyRingBufferCountsEveryLostEvent) {
     while (observer.poll(0ms, [&](const npv_event& e) { ++(e.dport == server_port ? ours : foreign); }) > 0) {
     }
     const ObserverCounters c = observer.counters();
-    std::printf("tiny ring: %d connections, emitted %llu, lost %llu, filtered %llu, consumed %zu, foreign %zu\n",
-                kConnections, static_cast<unsigned long long>(c.emitted), static_cast<unsigned long long>(c.lost),
-                static_cast<unsigned long long>(c.filtered), ours + foreign, foreign);
+    std::printf("tiny ring: %d connections, emitted %llu, lost %llu, consumed %zu, foreign %zu\n", kConnections,
+                static_cast<unsigned long long>(c.emitted), static_cast<unsigned long long>(c.lost), ours + foreign,
+                foreign);
     EXPECT_EQ(ours + foreign, c.emitted);
     EXPECT_GT(c.lost, 0u);
     // Other TCP activity on the machine (seen, or lost in the full ring) adds events: measure again.

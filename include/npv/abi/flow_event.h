@@ -43,8 +43,7 @@ enum npv_event_type {
 enum npv_counter {
 	NPV_CNT_EMITTED = 0,      /* events written to the ring buffer */
 	NPV_CNT_RB_FULL = 1,      /* bpf_ringbuf_reserve failed: event lost, counted here */
-	NPV_CNT_FILTERED = 2,     /* hook hits that produced no event (in-kernel filter) */
-	NPV_CNT_MAX = 3,
+	NPV_CNT_MAX = 2,          /* hits the in-kernel filter rejects are not counted (cost) */
 };
 
 /* Bits of npv_event::tcp_flags, as in the TCP header. */
