@@ -2,6 +2,8 @@
 // by this process produces exactly the events the ABI (include/npv/abi/flow_event.h) promises.
 // Only loopback traffic; every test well under 2 s.
 #include <grp.h>
+#include <pthread.h>
+#include <sched.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 #include <cstdio>
 #include <ostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "npv/observer.hpp"
@@ -208,6 +211,63 @@ TEST_F(ObserverTest, UdpDatagramsAreReportedOncePerDedupInterval) {
   }
   EXPECT_EQ(sent[0].cookie, test::socket_cookie(sender));
   EXPECT_EQ(delivered[0].cookie, test::socket_cookie(receiver));
+}
+
+// Each CPU has its own ring buffer; a poll reads them one after the other and must still deliver
+// in time order. Connections made alternately from threads pinned to different CPUs put
+// interleaved events in different rings (over loopback the handshake completes on the CPU that
+// connects): one poll afterwards must return every one of them, none lost, in ts_ns order.
+TEST_F(ObserverTest, EventsOfEveryCpuAreDeliveredInTimeOrder) {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  ASSERT_EQ(::sched_getaffinity(0, sizeof(allowed), &allowed), 0);
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE && cpus.size() < 2; ++c)
+    if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
+  ASSERT_FALSE(cpus.empty());
+  if (cpus.size() < 2) std::printf("only CPU %d may run this test: one ring is exercised\n", cpus[0]);
+
+  ObserverOptions options;
+  options.drops = options.udp = false;
+  auto started = Observer::start(options);
+  ASSERT_TRUE(started.has_value()) << started.error().message;
+  Observer& observer = *started;
+  Fd listener = test::make_socket(AF_INET, SOCK_STREAM, "127.0.0.1");
+  constexpr int kConnections = 40;
+  ASSERT_EQ(::listen(listener.get(), kConnections), 0);
+  const std::uint16_t server_port = test::local_port(listener);
+
+  std::vector<std::uint16_t> client_ports;  // in the order the connections were made
+  std::vector<Fd> sockets;
+  for (int i = 0; i < kConnections; ++i) {
+    const int cpu = cpus[static_cast<std::size_t>(i) % cpus.size()];
+    std::thread([&, cpu] {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpu, &one);
+      ASSERT_EQ(::pthread_setaffinity_np(::pthread_self(), sizeof(one), &one), 0);
+      Fd client = test::make_socket(AF_INET, SOCK_STREAM);
+      ASSERT_EQ(test::connect_to(client, "127.0.0.1", server_port), 0);
+      client_ports.push_back(test::local_port(client));
+      sockets.push_back(std::move(client));
+    }).join();
+    sockets.emplace_back(::accept(listener.get(), nullptr, nullptr));
+  }
+  ASSERT_EQ(client_ports.size(), std::size_t{kConnections});
+
+  std::vector<npv_event> ours;
+  std::uint64_t last_ts = 0;
+  bool in_order = true;
+  const int delivered = observer.poll(0ms, [&](const npv_event& e) {
+    in_order = in_order && e.ts_ns >= last_ts;  // every event, ours or not
+    last_ts = e.ts_ns;
+    if (e.dport == server_port && e.type == NPV_EV_TCP_ESTABLISHED) ours.push_back(e);
+  });
+  EXPECT_GE(delivered, 2 * kConnections);
+  EXPECT_TRUE(in_order) << "events of different CPUs' rings were not merged by time";
+  EXPECT_EQ(observer.counters().lost, 0u);
+  ASSERT_EQ(ours.size(), std::size_t{kConnections});
+  for (std::size_t i = 0; i < ours.size(); ++i) EXPECT_EQ(ours[i].sport, client_ports[i]) << "connection " << i;
 }
 
 // A one-page ring buffer cannot hold a burst of 2 events per connection: the overflow is counted
