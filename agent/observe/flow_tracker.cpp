@@ -370,6 +370,8 @@ bool FlowTracker::complete(std::uint32_t slot, bool expired) {
   if (!outcome && expired && !orphan)  // rules 5 and 8: no answer in time
     outcome = e.key.proto == Protocol::kUDP ? Outcome::kNotDelivered : Outcome::kTimeout;
   if (outcome) {
+    // One allocation per batch instead of a doubling series: each fresh buffer costs page faults.
+    if (ready_.capacity() == 0) ready_.reserve(last_batch_size_);
     ObservedFlow& f = ready_.emplace_back();
     f.src = e.key.src;
     f.dst = e.key.dst;
@@ -399,7 +401,8 @@ bool FlowTracker::complete(std::uint32_t slot, bool expired) {
 
 std::vector<ObservedFlow> FlowTracker::take_ready() {
   std::vector<ObservedFlow> out = std::move(ready_);
-  ready_.clear();
+  ready_ = {};
+  last_batch_size_ = out.size();
   const auto earlier = [](const ObservedFlow& a, const ObservedFlow& b) { return a.first_ns < b.first_ns; };
   if (!std::is_sorted(out.begin(), out.end(), earlier)) std::stable_sort(out.begin(), out.end(), earlier);
   return out;

@@ -222,6 +222,7 @@ class FlowTracker {
   std::uint64_t next_id_ = 0;
   std::size_t opened_by_drop_ = 0;  // flows a DROP opened: only they can be adopted (rule 7)
   std::vector<ObservedFlow> ready_;  // emitted, not yet returned
+  std::size_t last_batch_size_ = 0;  // of the last take_ready(): the next one reserves as much
   TrackerStats stats_;
 };
 
