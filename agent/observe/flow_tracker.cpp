@@ -216,8 +216,14 @@ std::vector<ObservedFlow> FlowTracker::take_completed(std::uint64_t now_ns) {
   while (!due_.empty() && due_.top().at <= now_ns) {
     const Due d = due_.top();
     due_.pop();
-    const Entry& e = slab_[d.slot];
-    if (e.id == d.id && e.due_ns == d.at) complete(d.slot, true);  // else stale
+    Entry& e = slab_[d.slot];
+    if (e.id != d.id || !e.queued || e.queued_ns != d.at) continue;  // stale
+    if (e.due_ns == d.at) {
+      complete(d.slot, true);
+    } else {  // the deadline moved later since this was queued
+      e.queued_ns = e.due_ns;
+      due_.push({e.due_ns, e.id, d.slot});
+    }
   }
   return take_ready();
 }
@@ -324,9 +330,11 @@ void FlowTracker::touch(std::uint32_t slot, std::uint64_t ts_ns) {
     unlink(slot);
     link_front(slot);
   }
-  if (const std::uint64_t d = deadline(e); d != e.due_ns) {
-    e.due_ns = d;
-    due_.push({d, e.id, slot});
+  e.due_ns = deadline(e);
+  if (!e.queued || e.due_ns < e.queued_ns) {  // else take_completed() pushes it again (Due)
+    e.queued = true;
+    e.queued_ns = e.due_ns;
+    due_.push({e.due_ns, e.id, slot});
   }
 }
 

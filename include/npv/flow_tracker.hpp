@@ -159,7 +159,8 @@ class FlowTracker {
     FlowTuple key;
     std::uint64_t first_ns = 0, last_ns = 0;  // ts_ns of the first and last joined events
     std::uint64_t id = 0;      // unique per opened flow (kNoId once removed): tells stale Dues
-    std::uint64_t due_ns = 0;  // the deadline last pushed to due_
+    std::uint64_t due_ns = 0;     // the deadline (rule 8)
+    std::uint64_t queued_ns = 0;  // the earliest of this entry's Dues in due_, valid when `queued`
     std::uint64_t client_outcome_ns = 0;  // ts_ns of the ESTABLISHED / CLOSED event
     std::uint32_t newer = kNil, older = kNil;  // LRU neighbours; `older` also links free_
     std::uint32_t hash = 0;                    // of key, for index_
@@ -175,11 +176,14 @@ class FlowTracker {
     bool dropped = false;
     bool syn_dropped = false;  // rule 4: opened by (or holds) a dropped SYN: waits like an attempt
     bool opened_by_drop = false;
+    bool queued = false;
   };
   static constexpr std::uint64_t kNoId = ~std::uint64_t{0};
   static constexpr std::uint32_t kNil = SlotIndex::kNone;  // no entry
-  // A deadline in due_; stale (skipped) unless slab_[slot] still has this id and due_ns (a removed
-  // entry has kNoId, a reused slot a new id).
+  // A deadline in due_; stale (skipped) unless slab_[slot] still has this id (a removed entry has
+  // kNoId, a reused slot a new id) and this is its queued_ns. A touch pushes only a deadline earlier
+  // than queued_ns; one that moved later is pushed again when the queued one comes up, so the
+  // usual later deadline of each further event costs no heap push and no stale pop.
   struct Due {
     std::uint64_t at = 0, id = 0;
     std::uint32_t slot = 0;
@@ -216,8 +220,8 @@ class FlowTracker {
   std::uint32_t newest_ = kNil, oldest_ = kNil;  // LRU ends
   std::size_t pending_ = 0;
   SlotIndex index_;
-  // Min-heap of deadlines for take_completed(); a touch pushes the new one, the old goes stale
-  // (no per-flow tree node to allocate, rebalance and free on every event).
+  // Min-heap of deadlines for take_completed() (no per-flow tree node to allocate, rebalance and
+  // free on every event).
   std::priority_queue<Due, std::vector<Due>, std::greater<Due>> due_;
   std::uint64_t next_id_ = 0;
   std::size_t opened_by_drop_ = 0;  // flows a DROP opened: only they can be adopted (rule 7)
