@@ -113,8 +113,12 @@ std::size_t FlowTracker::TupleHash::operator()(const FlowTuple& t) const {
 
 FlowTracker::FlowTracker(const ClusterState* cluster, TrackerOptions options)
     : cluster_(cluster), options_(std::move(options)) {
-  options_.max_flows = std::max<std::size_t>(options_.max_flows, 1);
-  index_.reserve(std::min<std::size_t>(options_.max_flows, 1 << 16));  // no rehash in the common case
+  // Slots are uint32 and index_ buckets come from a 32-bit hash: far above any real table.
+  options_.max_flows = std::clamp<std::size_t>(options_.max_flows, 1, SlotIndex::kMaxKeys);
+  // Sized once in the common case; a larger max_flows grows on demand (allocate()).
+  slab_capacity_ = std::min<std::size_t>(options_.max_flows, 1 << 16);
+  slab_.reserve(slab_capacity_);
+  index_.reserve(slab_capacity_);
 }
 
 void FlowTracker::on_event(const npv_event& ev) {
@@ -130,16 +134,16 @@ void FlowTracker::on_event(const npv_event& ev) {
     // Rule 1: the drop's own key, then the reversed key (a dropped reply); rule 7: else an orphan.
     // Rule 4: a dropped SYN only under its own key; rule 6: dropped after the client finished,
     // it is the next attempt (rule 7: a drop read after the outcome may still predate it).
-    auto it = find(*tuple);
-    if (syn && it != lru_.end() && it->client_outcome && ev.ts_ns > it->client_outcome_ns) {
-      complete(it, false);
-      it = lru_.end();
+    std::uint32_t slot = find(*tuple);
+    if (syn && slot != kNil && slab_[slot].has_client_outcome && ev.ts_ns > slab_[slot].client_outcome_ns) {
+      complete(slot, false);
+      slot = kNil;
     }
-    if (it == lru_.end() && !syn) it = find(tuple->reversed());
-    if (it == lru_.end()) it = open(*tuple, ev.ts_ns, true);
-    if (syn) it->syn_dropped = true;
-    record_drop(*it, ev.drop_reason);
-    touch(it, ev.ts_ns);
+    if (slot == kNil && !syn) slot = find(tuple->reversed());
+    if (slot == kNil) slot = open(*tuple, ev.ts_ns, true);
+    if (syn) slab_[slot].syn_dropped = true;
+    record_drop(slab_[slot], ev.drop_reason);
+    touch(slot, ev.ts_ns);
     return;
   }
   const bool tcp = is_tcp_event(ev.type);
@@ -149,49 +153,49 @@ void FlowTracker::on_event(const npv_event& ev) {
     return;
   }
 
-  auto it = find(*tuple);
-  if (it != lru_.end()) {
-    Entry& old = *it;
+  std::uint32_t slot = find(*tuple);
+  if (slot != kNil) {
+    const Entry& old = slab_[slot];
     // Rule 6: a new attempt on the key of a finished one completes the old flow now.
-    const bool new_tcp_attempt = tcp && ev.type != NPV_EV_TCP_ACCEPTED && old.client_outcome;
-    const bool new_udp_interval =
-        ev.type == NPV_EV_UDP_SENT && old.flow.client_seen && known_outcome(old).has_value();
+    const bool new_tcp_attempt = tcp && ev.type != NPV_EV_TCP_ACCEPTED && old.has_client_outcome;
+    const bool new_udp_interval = ev.type == NPV_EV_UDP_SENT && old.client_seen && known_outcome(old).has_value();
     if (new_tcp_attempt || new_udp_interval) {
-      complete(it, false);
-      it = lru_.end();
+      complete(slot, false);
+      slot = kNil;
     }
   }
-  if (it == lru_.end()) it = open(*tuple, ev.ts_ns, false);
-  Entry& e = *it;
-  ObservedFlow& f = e.flow;
+  if (slot == kNil) slot = open(*tuple, ev.ts_ns, false);
+  Entry& e = slab_[slot];
 
   switch (ev.type) {
     case NPV_EV_TCP_SYN_SENT:  // rule 2: an attempt still waiting for an answer
-      f.client_seen = true;
+      e.client_seen = true;
       break;
     case NPV_EV_TCP_ESTABLISHED:  // rule 2
-      f.client_seen = true;
+      e.client_seen = true;
       e.client_outcome = Outcome::kEstablished;
+      e.has_client_outcome = true;
       e.client_outcome_ns = ev.ts_ns;
       break;
     case NPV_EV_TCP_RST_RECEIVED:  // rule 2: refused, once CLOSED confirms
-      f.client_seen = true;
+      e.client_seen = true;
       e.reset_seen = true;
       break;
     case NPV_EV_TCP_CLOSED:  // rule 2a-e
-      f.client_seen = true;
-      f.sk_err = ev.sk_err;
+      e.client_seen = true;
+      e.sk_err = ev.sk_err;
       e.client_outcome = classify_closed(e.reset_seen, ev.sk_err);
+      e.has_client_outcome = true;
       e.client_outcome_ns = ev.ts_ns;
       break;
     case NPV_EV_TCP_ACCEPTED:  // rule 3
-      f.server_seen = true;
+      e.server_seen = true;
       break;
     case NPV_EV_UDP_SENT:  // rule 5
-      f.client_seen = true;
+      e.client_seen = true;
       break;
     case NPV_EV_UDP_DELIVERED:  // rule 5
-      f.server_seen = true;
+      e.server_seen = true;
       e.delivered = true;
       break;
     default:
@@ -200,11 +204,11 @@ void FlowTracker::on_event(const npv_event& ev) {
   // Rule 10: each end reports its own netns.
   if (ev.netns != 0) {
     if (ev.type == NPV_EV_TCP_ACCEPTED || ev.type == NPV_EV_UDP_DELIVERED)
-      f.dst_netns = ev.netns;
+      e.dst_netns = ev.netns;
     else
-      f.src_netns = ev.netns;
+      e.src_netns = ev.netns;
   }
-  touch(it, ev.ts_ns);
+  touch(slot, ev.ts_ns);
 }
 
 std::vector<ObservedFlow> FlowTracker::take_completed(std::uint64_t now_ns) {
@@ -212,139 +216,201 @@ std::vector<ObservedFlow> FlowTracker::take_completed(std::uint64_t now_ns) {
   while (!due_.empty() && due_.top().at <= now_ns) {
     const Due d = due_.top();
     due_.pop();
-    if (d.entry->id == d.id && d.entry->due_ns == d.at) complete(d.entry, true);  // else stale
+    Entry& e = slab_[d.slot];
+    if (e.id != d.id || !e.queued || e.queued_ns != d.at) continue;  // stale
+    if (e.due_ns == d.at) {
+      complete(d.slot, true);
+    } else {  // the deadline moved later since this was queued
+      e.queued_ns = e.due_ns;
+      due_.push({e.due_ns, e.id, d.slot});
+    }
   }
   return take_ready();
 }
 
 std::vector<ObservedFlow> FlowTracker::flush() {
-  while (!lru_.empty()) complete(std::prev(lru_.end()), true);
+  while (oldest_ != kNil) complete(oldest_, true);
   due_ = {};
   return take_ready();
 }
 
 TrackerStats FlowTracker::stats() const {
   TrackerStats s = stats_;
-  s.pending = lru_.size();
+  s.pending = pending_;
   return s;
 }
 
-FlowTracker::Lru::iterator FlowTracker::find(const FlowTuple& key) {
-  auto it = index_.find(key);
-  return it == index_.end() ? lru_.end() : it->second;
+std::uint32_t FlowTracker::find(const FlowTuple& key) const {
+  const auto hash = static_cast<std::uint32_t>(TupleHash{}(key));
+  return index_.find(hash, [&](std::uint32_t slot) { return slab_[slot].key == key; });
 }
 
-void FlowTracker::erase(Lru::iterator it) {
-  if (it->opened_by_drop) --opened_by_drop_;
-  index_.erase(it->key);
-  it->id = kNoId;
-  spare_.splice(spare_.begin(), lru_, it);
+std::uint32_t FlowTracker::allocate() {
+  if (free_ != kNil) {
+    const std::uint32_t slot = free_;
+    free_ = slab_[slot].older;
+    return slot;
+  }
+  if (slab_.size() == slab_capacity_) {  // only when max_flows is above the initial capacity
+    slab_capacity_ = std::min(2 * slab_capacity_, options_.max_flows);
+    slab_.reserve(slab_capacity_);
+    index_.reserve(slab_capacity_);
+  }
+  slab_.emplace_back();
+  return static_cast<std::uint32_t>(slab_.size() - 1);
 }
 
-FlowTracker::Lru::iterator FlowTracker::open(const FlowTuple& key, std::uint64_t ts_ns, bool by_drop) {
+void FlowTracker::unlink(std::uint32_t slot) {
+  Entry& e = slab_[slot];
+  (e.newer == kNil ? newest_ : slab_[e.newer].older) = e.older;
+  (e.older == kNil ? oldest_ : slab_[e.older].newer) = e.newer;
+}
+
+void FlowTracker::link_front(std::uint32_t slot) {
+  Entry& e = slab_[slot];
+  e.newer = kNil;
+  e.older = newest_;
+  (newest_ == kNil ? oldest_ : slab_[newest_].newer) = slot;
+  newest_ = slot;
+}
+
+void FlowTracker::erase(std::uint32_t slot) {
+  Entry& e = slab_[slot];
+  if (e.opened_by_drop) --opened_by_drop_;
+  index_.erase(e.hash, slot);
+  unlink(slot);
+  --pending_;
+  e.id = kNoId;
+  e.older = free_;
+  free_ = slot;
+}
+
+std::uint32_t FlowTracker::open(const FlowTuple& key, std::uint64_t ts_ns, bool by_drop) {
   // Rule 7: adopt an orphan drop of this flow's reply direction that arrived first (only a flow
   // that a DROP opened can be one: skip the lookup when there is none).
   std::optional<Entry> orphan;
-  if (auto r = opened_by_drop_ ? find(key.reversed()) : lru_.end();
-      r != lru_.end() && !r->flow.client_seen && !r->flow.server_seen && !r->syn_dropped) {
-    orphan = *r;
-    erase(r);
+  if (const std::uint32_t r = opened_by_drop_ ? find(key.reversed()) : kNil; r != kNil) {
+    const Entry& o = slab_[r];
+    if (!o.client_seen && !o.server_seen && !o.syn_dropped) {
+      orphan = o;
+      erase(r);
+    }
   }
   // Rule 9: bounded memory, evict the least recently updated flow.
-  while (lru_.size() >= options_.max_flows) {
+  while (pending_ >= options_.max_flows) {
     ++stats_.evicted;
-    if (!complete(std::prev(lru_.end()), false)) ++stats_.evicted_discarded;
+    if (!complete(oldest_, false)) ++stats_.evicted_discarded;
   }
-  if (spare_.empty()) {
-    lru_.emplace_front();
-  } else {
-    lru_.splice(lru_.begin(), spare_, spare_.begin());
-    lru_.front() = Entry{};
-  }
-  Entry& e = lru_.front();
+  const std::uint32_t slot = allocate();
+  Entry& e = slab_[slot];
+  e = Entry{};
   e.key = key;
-  e.flow.src = key.src;
-  e.flow.dst = key.dst;
-  e.flow.src_port = key.src_port;
-  e.flow.dst_port = key.dst_port;
-  e.flow.proto = key.proto;
-  e.flow.first_ns = e.flow.last_ns = ts_ns;
+  e.hash = static_cast<std::uint32_t>(TupleHash{}(key));
+  e.first_ns = e.last_ns = ts_ns;
   e.id = next_id_++;
   e.opened_by_drop = by_drop;
   opened_by_drop_ += by_drop;
   if (orphan) {
     e.dropped = true;
-    e.flow.drop_reason = orphan->flow.drop_reason;
-    e.flow.first_ns = std::min(ts_ns, orphan->flow.first_ns);
-    e.flow.last_ns = std::max(ts_ns, orphan->flow.last_ns);
+    e.drop_reason = orphan->drop_reason;
+    e.first_ns = std::min(ts_ns, orphan->first_ns);
+    e.last_ns = std::max(ts_ns, orphan->last_ns);
   }
-  index_.emplace(key, lru_.begin());
-  return lru_.begin();
+  index_.insert(e.hash, slot);
+  link_front(slot);
+  ++pending_;
+  return slot;
 }
 
-void FlowTracker::touch(Lru::iterator it, std::uint64_t ts_ns) {
-  Entry& e = *it;
-  e.flow.first_ns = std::min(e.flow.first_ns, ts_ns);  // rule 7: events may arrive out of order
-  e.flow.last_ns = std::max(e.flow.last_ns, ts_ns);
-  lru_.splice(lru_.begin(), lru_, it);  // iterators stay valid
-  if (const std::uint64_t d = deadline(e); d != e.due_ns) {
-    e.due_ns = d;
-    due_.push({d, e.id, it});
+void FlowTracker::touch(std::uint32_t slot, std::uint64_t ts_ns) {
+  Entry& e = slab_[slot];
+  e.first_ns = std::min(e.first_ns, ts_ns);  // rule 7: events may arrive out of order
+  e.last_ns = std::max(e.last_ns, ts_ns);
+  if (newest_ != slot) {
+    unlink(slot);
+    link_front(slot);
+  }
+  e.due_ns = deadline(e);
+  if (!e.queued || e.due_ns < e.queued_ns) {  // else take_completed() pushes it again (Due)
+    e.queued = true;
+    e.queued_ns = e.due_ns;
+    due_.push({e.due_ns, e.id, slot});
   }
 }
 
 void FlowTracker::record_drop(Entry& e, std::uint32_t reason) {
-  // Rule 4: the first drop explains the flow.
+  // Rule 4: the first drop explains the flow (named when the flow is emitted).
+  if (e.dropped) return;
   e.dropped = true;
-  if (!e.flow.drop_reason.empty()) return;
-  if (options_.drop_reason_name) e.flow.drop_reason = options_.drop_reason_name(reason);
-  if (e.flow.drop_reason.empty()) e.flow.drop_reason = std::to_string(reason);
+  e.drop_reason = reason;
 }
 
-std::optional<Outcome> FlowTracker::known_outcome(const Entry& e) const {
-  if (e.flow.proto == Protocol::kUDP) {
+std::string FlowTracker::drop_reason_text(const Entry& e) const {
+  if (!e.dropped) return {};
+  std::string text;  // rule 4: the name, else the number
+  if (options_.drop_reason_name) text = options_.drop_reason_name(e.drop_reason);
+  return text.empty() ? std::to_string(e.drop_reason) : text;
+}
+
+std::optional<Outcome> FlowTracker::known_outcome(const Entry& e) {
+  if (e.key.proto == Protocol::kUDP) {
     if (e.delivered) return Outcome::kDelivered;  // rule 5: delivered wins
     if (e.dropped) return Outcome::kDropped;      // rule 5
     return std::nullopt;
   }
-  if (e.client_outcome) return e.client_outcome;             // rule 2: the client is authoritative
-  if (e.flow.server_seen) return Outcome::kEstablished;      // rule 3: seen by the server only
+  if (e.has_client_outcome) return e.client_outcome;   // rule 2: the client is authoritative
+  if (e.server_seen) return Outcome::kEstablished;     // rule 3: seen by the server only
   return std::nullopt;
 }
 
 std::uint64_t FlowTracker::deadline(const Entry& e) const {
-  const std::uint64_t settled = after(e.flow.last_ns, options_.settle);  // rule 8
-  const bool orphan = !e.flow.client_seen && !e.flow.server_seen && !e.syn_dropped;  // rule 4: waits
+  const std::uint64_t settled = after(e.last_ns, options_.settle);  // rule 8
+  const bool orphan = !e.client_seen && !e.server_seen && !e.syn_dropped;  // rule 4: waits
   if (known_outcome(e) || orphan) return settled;
-  const auto timeout = e.flow.proto == Protocol::kUDP ? options_.udp_timeout : options_.tcp_attempt_timeout;
-  return std::max(settled, after(e.flow.first_ns, timeout));
+  const auto timeout = e.key.proto == Protocol::kUDP ? options_.udp_timeout : options_.tcp_attempt_timeout;
+  return std::max(settled, after(e.first_ns, timeout));
 }
 
-bool FlowTracker::complete(Lru::iterator it, bool expired) {
-  Entry& e = *it;
+bool FlowTracker::complete(std::uint32_t slot, bool expired) {
+  const Entry& e = slab_[slot];
   std::optional<Outcome> outcome = known_outcome(e);
-  const bool orphan = !e.flow.client_seen && !e.flow.server_seen;  // seen by a drop only
+  const bool orphan = !e.client_seen && !e.server_seen;  // seen by a drop only
   if (!outcome && expired && !orphan)  // rules 5 and 8: no answer in time
-    outcome = e.flow.proto == Protocol::kUDP ? Outcome::kNotDelivered : Outcome::kTimeout;
+    outcome = e.key.proto == Protocol::kUDP ? Outcome::kNotDelivered : Outcome::kTimeout;
   if (outcome) {
-    ObservedFlow f = std::move(e.flow);
+    // One allocation per batch instead of a doubling series: each fresh buffer costs page faults.
+    if (ready_.capacity() == 0) ready_.reserve(last_batch_size_);
+    ObservedFlow& f = ready_.emplace_back();
+    f.src = e.key.src;
+    f.dst = e.key.dst;
+    f.src_port = e.key.src_port;
+    f.dst_port = e.key.dst_port;
+    f.proto = e.key.proto;
     f.outcome = *outcome;
+    f.drop_reason = drop_reason_text(e);
+    f.client_seen = e.client_seen;
+    f.server_seen = e.server_seen;
+    f.sk_err = e.sk_err;
+    f.src_netns = e.src_netns;
+    f.dst_netns = e.dst_netns;
+    f.first_ns = e.first_ns;
+    f.last_ns = e.last_ns;
     if (cluster_ != nullptr) {  // rule 10
       f.src_pod = cluster_->find_pod_by_ip(f.src);
       f.dst_pod = cluster_->find_pod_by_ip(f.dst);
     }
-    ready_.push_back(std::move(f));
     ++stats_.flows_emitted;
   } else if (orphan) {
     ++stats_.unmatched_drops;  // rule 7: a TCP drop that no flow claimed
   }
-  erase(it);
+  erase(slot);
   return outcome.has_value();
 }
 
 std::vector<ObservedFlow> FlowTracker::take_ready() {
   std::vector<ObservedFlow> out = std::move(ready_);
-  ready_.clear();
+  ready_ = {};
+  last_batch_size_ = out.size();
   const auto earlier = [](const ObservedFlow& a, const ObservedFlow& b) { return a.first_ns < b.first_ns; };
   if (!std::is_sorted(out.begin(), out.end(), earlier)) std::stable_sort(out.begin(), out.end(), earlier);
   return out;

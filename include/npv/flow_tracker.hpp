@@ -69,6 +69,7 @@
 #include "npv/cidr.hpp"
 #include "npv/model.hpp"
 #include "npv/port.hpp"
+#include "npv/slot_index.hpp"
 
 namespace npv {
 
@@ -104,7 +105,8 @@ struct TrackerOptions {
   std::chrono::nanoseconds udp_timeout{std::chrono::seconds{1}};    // SENT, no outcome: kNotDelivered
   std::chrono::nanoseconds tcp_attempt_timeout{std::chrono::seconds{30}};  // no outcome: kTimeout
   std::size_t max_flows = 65536;  // pending flows (0 is treated as 1)
-  std::function<std::string(std::uint32_t)> drop_reason_name;  // kernel drop reason -> name; may be empty
+  // Kernel drop reason -> name, called as a flow with a drop is emitted; may be empty.
+  std::function<std::string(std::uint32_t)> drop_reason_name;
 };
 
 struct TrackerStats {
@@ -151,55 +153,80 @@ class FlowTracker {
   struct TupleHash {
     std::size_t operator()(const FlowTuple& t) const;
   };
+  // A pending flow, in slab_. The key doubles as the flow's src/dst/ports/proto, and the drop
+  // reason is kept as the kernel's number until emission, so an entry owns no heap memory.
   struct Entry {
     FlowTuple key;
-    ObservedFlow flow;
-    std::optional<Outcome> client_outcome;  // from ESTABLISHED / CLOSED
-    std::uint64_t client_outcome_ns = 0;    // ts_ns of that event
+    std::uint64_t first_ns = 0, last_ns = 0;  // ts_ns of the first and last joined events
+    std::uint64_t id = 0;      // unique per opened flow (kNoId once removed): tells stale Dues
+    std::uint64_t due_ns = 0;     // the deadline (rule 8)
+    std::uint64_t queued_ns = 0;  // the earliest of this entry's Dues in due_, valid when `queued`
+    std::uint64_t client_outcome_ns = 0;  // ts_ns of the ESTABLISHED / CLOSED event
+    std::uint32_t newer = kNil, older = kNil;  // LRU neighbours; `older` also links free_
+    std::uint32_t hash = 0;                    // of key, for index_
+    std::uint32_t drop_reason = 0;             // of the first drop, valid when `dropped`
+    std::uint32_t src_netns = 0, dst_netns = 0;
+    int sk_err = 0;
+    Outcome client_outcome = Outcome::kTimeout;  // valid when has_client_outcome
+    bool has_client_outcome = false;             // from ESTABLISHED / CLOSED
+    bool client_seen = false;
+    bool server_seen = false;
     bool reset_seen = false;
     bool delivered = false;
     bool dropped = false;
     bool syn_dropped = false;  // rule 4: opened by (or holds) a dropped SYN: waits like an attempt
     bool opened_by_drop = false;
-    std::uint64_t id = 0;      // unique per opened flow (kNoId once removed): tells stale Dues
-    std::uint64_t due_ns = 0;  // the deadline last pushed to due_
+    bool queued = false;
   };
   static constexpr std::uint64_t kNoId = ~std::uint64_t{0};
-  using Lru = std::list<Entry>;  // front: most recently updated
-  // A deadline in due_; stale (skipped) unless `entry` still has this id and due_ns. Removed
-  // entries go to spare_ (spliced, never freed), so `entry` always points at a live node.
+  static constexpr std::uint32_t kNil = SlotIndex::kNone;  // no entry
+  // A deadline in due_; stale (skipped) unless slab_[slot] still has this id (a removed entry has
+  // kNoId, a reused slot a new id) and this is its queued_ns. A touch pushes only a deadline earlier
+  // than queued_ns; one that moved later is pushed again when the queued one comes up, so the
+  // usual later deadline of each further event costs no heap push and no stale pop.
   struct Due {
     std::uint64_t at = 0, id = 0;
-    Lru::iterator entry;
+    std::uint32_t slot = 0;
     bool operator>(const Due& o) const { return at != o.at ? at > o.at : id > o.id; }
   };
 
-  Lru::iterator find(const FlowTuple& key);  // lru_.end() when absent
+  std::uint32_t find(const FlowTuple& key) const;  // kNil when absent
   // Inserts a new flow at the LRU front, adopting an orphan drop under the reversed key (rule 7)
   // and evicting the LRU back when full (rule 9).
-  Lru::iterator open(const FlowTuple& key, std::uint64_t ts_ns, bool by_drop);
-  void erase(Lru::iterator it);
+  std::uint32_t open(const FlowTuple& key, std::uint64_t ts_ns, bool by_drop);
+  std::uint32_t allocate();  // a free slot of slab_, growing it (and index_) up to max_flows
+  void erase(std::uint32_t slot);
+  void unlink(std::uint32_t slot);      // from the LRU list
+  void link_front(std::uint32_t slot);  // at the LRU front (most recently updated)
   // After a change: widens first_ns/last_ns, moves to the LRU front, recomputes the deadline.
-  void touch(Lru::iterator it, std::uint64_t ts_ns);
-  void record_drop(Entry& e, std::uint32_t reason);
-  std::optional<Outcome> known_outcome(const Entry& e) const;
+  void touch(std::uint32_t slot, std::uint64_t ts_ns);
+  static void record_drop(Entry& e, std::uint32_t reason);
+  std::string drop_reason_text(const Entry& e) const;
+  static std::optional<Outcome> known_outcome(const Entry& e);
   std::uint64_t deadline(const Entry& e) const;
   // Removes the flow. Emits it into ready_ if its outcome is known or, when `expired`, can be
   // concluded (kTimeout / kNotDelivered); returns whether it was emitted.
-  bool complete(Lru::iterator it, bool expired);
+  bool complete(std::uint32_t slot, bool expired);
   std::vector<ObservedFlow> take_ready();
 
   const ClusterState* cluster_;
   TrackerOptions options_;
-  Lru lru_;
-  Lru spare_;  // removed entries, reused by open(): no allocation per flow, Due::entry stays valid
-  std::unordered_map<FlowTuple, Lru::iterator, TupleHash> index_;
-  // Min-heap of deadlines for take_completed(); a touch pushes the new one, the old goes stale
-  // (no per-flow tree node to allocate, rebalance and free on every event).
+  // Pending flows live in one contiguous slab addressed by uint32 slot, found through index_ and
+  // ordered by an intrusive LRU list: no allocation per flow, and a working set of tens of
+  // thousands of flows touches a few cache lines per event instead of chasing list and map nodes.
+  std::vector<Entry> slab_;
+  std::size_t slab_capacity_ = 0;  // slots reserved in slab_ (and index_); grows up to max_flows
+  std::uint32_t free_ = kNil;      // removed entries, linked by `older`
+  std::uint32_t newest_ = kNil, oldest_ = kNil;  // LRU ends
+  std::size_t pending_ = 0;
+  SlotIndex index_;
+  // Min-heap of deadlines for take_completed() (no per-flow tree node to allocate, rebalance and
+  // free on every event).
   std::priority_queue<Due, std::vector<Due>, std::greater<Due>> due_;
   std::uint64_t next_id_ = 0;
   std::size_t opened_by_drop_ = 0;  // flows a DROP opened: only they can be adopted (rule 7)
-  std::vector<ObservedFlow> ready_;              // emitted, not yet returned
+  std::vector<ObservedFlow> ready_;  // emitted, not yet returned
+  std::size_t last_batch_size_ = 0;  // of the last take_ready(): the next one reserves as much
   TrackerStats stats_;
 };
 
