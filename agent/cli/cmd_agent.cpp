@@ -230,7 +230,7 @@ RunFn register_agent(CLI::App& app) {
   sub->add_option("--cgroup-root", opt->cgroup_root,
                   "The node's cgroup v2 mount, where the UDP hooks attach (default: the first cgroup2 mount; in a\n"
                   "container, mount the host's /sys/fs/cgroup and point here)");
-  sub->add_option("--ring-kib", opt->ring_kib, "Ring buffer size per hook group, KiB")->capture_default_str()->check(CLI::Range(4, 1 << 20));
+  sub->add_option("--ring-kib", opt->ring_kib, "Ring buffer memory per hook group, KiB, split into one ring per CPU (each a power of two, at least 4)")->capture_default_str()->check(CLI::Range(4, 1 << 20));
   return [opt] { return run_agent(*opt); };
 }
 

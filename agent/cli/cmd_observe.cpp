@@ -133,7 +133,7 @@ RunFn register_observe(CLI::App& app) {
   sub->add_option("-d,--duration", opt->duration_s, "Stop after this many seconds (default: until Ctrl-C)")
       ->check(CLI::PositiveNumber)
       ->type_name("SECONDS");
-  sub->add_option("--ring-buffer-kib", opt->ring_kib, "Ring buffer size per hook group, KiB (at least 4)")
+  sub->add_option("--ring-buffer-kib", opt->ring_kib, "Ring buffer memory per hook group, KiB, split into one ring per CPU (each a power of two, at least 4)")
       ->check(CLI::Range(4, 1 << 20))
       ->capture_default_str();
   sub->add_flag("--no-tcp", opt->no_tcp, "Do not load the TCP state hooks");
