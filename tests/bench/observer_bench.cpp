@@ -11,7 +11,8 @@
 //      FlowTracker, as `npv observe` does: reads every 100 ms, or earlier when a ring buffer is a
 //      quarter full), none again (drift), npv-batched (the consumer reads every 100 ms and never
 //      waits on the ring buffers, so early wakeups are ignored), npv-deferred (the consumer drains
-//      only after the storm: the in-kernel cost alone), bpftrace (part c).
+//      only after the storm: the in-kernel cost alone), empty-hooks (a do-nothing program on each
+//      of npv's hooks, empty_hooks.bpf.c: what the hooks cost before any work), bpftrace (part c).
 //      Medians over --rounds are reported, with events lost and the consumer thread's CPU time.
 //  (b) BPF run time per hook invocation: kernel.bpf_stats_enabled=1 (restored on exit) during
 //      four storm variants, with a live and with a deferred consumer; see observer_bench_stats.hpp
@@ -36,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "empty_hooks.hpp"
 #include "npv/netns_lab.hpp"
 #include "npv/observer.hpp"
 #include "observer_bench_driver.hpp"
@@ -83,6 +85,7 @@ Result<PhaseRun> run_phase(Phase phase, const Lab& lab, const Options& opt) {
   std::optional<Observer> observer;
   std::optional<Consumer> consumer;
   std::optional<BpftraceChild> bpftrace;
+  std::optional<EmptyHooks> empty_hooks;
   PhaseRun run;
   run.phase = phase;
   if (phase == Phase::kNpv || phase == Phase::kNpvBatched || phase == Phase::kNpvDeferred) {
@@ -94,6 +97,10 @@ Result<PhaseRun> run_phase(Phase phase, const Lab& lab, const Options& opt) {
     run.degraded = observer->degraded();
     consumer.emplace(*observer, phase == Phase::kNpvBatched ? kBatchInterval : std::chrono::milliseconds(0));
     if (phase != Phase::kNpvDeferred) consumer->start();
+  } else if (phase == Phase::kEmptyHooks) {
+    auto attached = EmptyHooks::attach();
+    if (!attached) return std::unexpected(attached.error());
+    empty_hooks.emplace(std::move(*attached));
   } else if (phase == Phase::kBpftrace) {
     auto started = BpftraceChild::start(kBpftraceProgram, std::chrono::seconds(60));
     if (!started) return std::unexpected(started.error());
@@ -207,7 +214,7 @@ int run(int argc, char** argv) {
   Options opt;
   CLI::App app{"npv_observer_bench: cost of npv's eBPF flow observer on a TCP connect storm", "npv_observer_bench"};
   app.add_option("--connections", opt.connections, "connections per storm")->check(CLI::Range(100, 10'000'000));
-  app.add_option("--rounds", opt.rounds, "rounds of (none, npv, none-after, npv-batched, npv-deferred, bpftrace); medians are reported")
+  app.add_option("--rounds", opt.rounds, "rounds of (none, npv, none-after, npv-batched, npv-deferred, empty-hooks, bpftrace); medians are reported")
       ->check(CLI::Range(1, 100));
   app.add_option("--threads", opt.threads, "client threads (default: number of online CPUs)")->check(CLI::Range(1, 64));
   app.add_option("--teardown", opt.teardown, "held connections closed in the teardown variant of part (b)")
@@ -267,7 +274,8 @@ int run(int argc, char** argv) {
             opt.threads);
   for (int round = 0; round < opt.rounds && !g_interrupted; ++round) {
     for (Phase phase :
-         {Phase::kNone, Phase::kNpv, Phase::kNoneAfter, Phase::kNpvBatched, Phase::kNpvDeferred, Phase::kBpftrace}) {
+         {Phase::kNone, Phase::kNpv, Phase::kNoneAfter, Phase::kNpvBatched, Phase::kNpvDeferred, Phase::kEmptyHooks,
+          Phase::kBpftrace}) {
       if (g_interrupted) break;
       if (phase == Phase::kBpftrace && (opt.no_bpftrace || !report.bpftrace_error.empty())) continue;
       auto r = run_phase(phase, *lab, opt);

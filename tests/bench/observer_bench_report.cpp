@@ -39,11 +39,12 @@ struct PhaseSummary {
 };
 
 struct Summary {
-  PhaseSummary none, npv, after, batched, deferred, bpftrace;
+  PhaseSummary none, npv, after, batched, deferred, empty, bpftrace;
   double baseline = 0;  // median over both "none" phases
   double baseline_cpu_us = 0;
-  std::optional<double> npv_cpu_change, batched_cpu_change, deferred_cpu_change, bpftrace_cpu_change;
-  std::optional<double> npv_change, batched_change, deferred_change, bpftrace_change, drift;  // rate / baseline - 1
+  std::optional<double> npv_cpu_change, batched_cpu_change, deferred_cpu_change, empty_cpu_change, bpftrace_cpu_change;
+  // rate / baseline - 1
+  std::optional<double> npv_change, batched_change, deferred_change, empty_change, bpftrace_change, drift;
   std::uint64_t emitted = 0, lost = 0, consumed = 0, flows = 0, established = 0, connections = 0;
   double consumer_ms_per_10k = 0, consumer_cpu_share = 0;  // medians over the npv runs
   double deferred_ms_per_10k = 0, batched_ms_per_10k = 0;  // medians over those runs
@@ -59,6 +60,7 @@ Summary summarize(const Report& r) {
                       : run.phase == Phase::kNoneAfter   ? s.after
                       : run.phase == Phase::kNpvBatched  ? s.batched
                       : run.phase == Phase::kNpvDeferred ? s.deferred
+                      : run.phase == Phase::kEmptyHooks  ? s.empty
                                                          : s.bpftrace;
     p.runs.push_back(&run);
     p.rates.push_back(run.storm.rate());
@@ -68,7 +70,7 @@ Summary summarize(const Report& r) {
     p.overflows += run.listen_overflows;
     p.max_foreign = std::max(p.max_foreign, run.foreign_cpu);
   }
-  for (PhaseSummary* p : {&s.none, &s.npv, &s.after, &s.batched, &s.deferred, &s.bpftrace}) {
+  for (PhaseSummary* p : {&s.none, &s.npv, &s.after, &s.batched, &s.deferred, &s.empty, &s.bpftrace}) {
     p->median_rate = median(p->rates);
     p->median_cpu_us = median(p->cpu_us);
   }
@@ -85,10 +87,12 @@ Summary summarize(const Report& r) {
   s.npv_cpu_change = cpu_change(s.npv);
   s.batched_cpu_change = cpu_change(s.batched);
   s.deferred_cpu_change = cpu_change(s.deferred);
+  s.empty_cpu_change = cpu_change(s.empty);
   s.bpftrace_cpu_change = cpu_change(s.bpftrace);
   if (s.baseline > 0 && !s.npv.rates.empty()) s.npv_change = s.npv.median_rate / s.baseline - 1;
   if (s.baseline > 0 && !s.batched.rates.empty()) s.batched_change = s.batched.median_rate / s.baseline - 1;
   if (s.baseline > 0 && !s.deferred.rates.empty()) s.deferred_change = s.deferred.median_rate / s.baseline - 1;
+  if (s.baseline > 0 && !s.empty.rates.empty()) s.empty_change = s.empty.median_rate / s.baseline - 1;
   if (s.baseline > 0 && !s.bpftrace.rates.empty()) s.bpftrace_change = s.bpftrace.median_rate / s.baseline - 1;
   if (s.none.median_rate > 0 && !s.after.rates.empty()) s.drift = s.after.median_rate / s.none.median_rate - 1;
 
@@ -167,6 +171,7 @@ const char* phase_name(Phase phase) {
     case Phase::kNoneAfter: return "none-after";
     case Phase::kNpvBatched: return "npv-batched";
     case Phase::kNpvDeferred: return "npv-deferred";
+    case Phase::kEmptyHooks: return "empty-hooks";
     case Phase::kBpftrace: return "bpftrace";
   }
   return "?";
@@ -229,12 +234,14 @@ void print_text(const Report& r, std::ostream& out) {
   print_phase(out, "none (after)", s.after, s.drift ? "drift " + percent(*s.drift) : "", "");
   print_phase(out, "npv, batched", s.batched, change(s.batched_change), change(s.batched_cpu_change));
   print_phase(out, "npv, deferred", s.deferred, change(s.deferred_change), change(s.deferred_cpu_change));
+  print_phase(out, "empty hooks", s.empty, change(s.empty_change), change(s.empty_cpu_change));
   print_phase(out, "bpftrace", s.bpftrace, change(s.bpftrace_change), change(s.bpftrace_cpu_change));
   out << fmt::format("  baseline: median of both none phases ({} conn/s, {:.1f} CPU us per connection).\n"
                      "  npv: Observer + consumer thread polling into a FlowTracker, as npv observe does (poll 100 ms:\n"
                      "  reads on that timer, woken earlier only when a ring buffer is a quarter full).\n"
                      "  npv, batched: the same consumer reads every 100 ms (poll 0 + sleep), ignoring early wakeups.\n"
                      "  npv, deferred: the consumer drains only after the storm (the kernel side alone).\n"
+                     "  empty hooks: a do-nothing program on each of npv's hooks (the hooks' own cost, a floor).\n"
                      "  CPU us: this process' CPU time (storm threads with their softirq work and BPF programs,\n"
                      "  accept thread, consumer) per connection. other: the largest share of the machine that other\n"
                      "  processes used during a run of the phase (a loaded machine makes conn/s noisy).\n",
@@ -251,6 +258,10 @@ void print_text(const Report& r, std::ostream& out) {
       if (s.deferred_cpu_change) out << fmt::format("; kernel side alone (deferred) {:+.1f}%", *s.deferred_cpu_change * 100);
       out << "\n";
     }
+    if (s.empty_change && s.empty_cpu_change)
+      out << fmt::format("  the hooks alone (empty programs): {:.1f}% slower, {:+.1f}% CPU per connection: the floor under\n"
+                         "  any observer of these events on this machine\n",
+                         -*s.empty_change * 100, *s.empty_cpu_change * 100);
     out << fmt::format("  npv events: {} emitted, {} consumed, {} lost in all npv phases (goal 0: {}); {} flows for {}\n"
                        "  connections, {} established (the observer sees the whole machine: other traffic adds)\n",
                        digits(static_cast<double>(s.emitted)), digits(static_cast<double>(s.consumed)),
@@ -388,11 +399,13 @@ nlohmann::json to_json(const Report& r) {
             {"npv_cpu_change", opt(s.npv_cpu_change)},
             {"npv_batched_cpu_change", opt(s.batched_cpu_change)},
             {"npv_deferred_cpu_change", opt(s.deferred_cpu_change)},
+            {"empty_hooks_cpu_change", opt(s.empty_cpu_change)},
             {"bpftrace_cpu_change", opt(s.bpftrace_cpu_change)},
             {"npv_change", opt(s.npv_change)},
             {"npv_batched_connections_per_s", s.batched.rates.empty() ? nlohmann::json() : nlohmann::json(s.batched.median_rate)},
             {"npv_batched_change", opt(s.batched_change)},
             {"npv_deferred_change", opt(s.deferred_change)},
+            {"empty_hooks_change", opt(s.empty_change)},
             {"bpftrace_change", opt(s.bpftrace_change)},
             {"drift", opt(s.drift)},
             {"events_emitted", s.emitted},

@@ -26,8 +26,8 @@ struct Options {
   bool no_bpf_stats = false;
 };
 
-enum class Phase { kNone, kNpv, kNoneAfter, kNpvBatched, kNpvDeferred, kBpftrace };
-// "none", "npv", "none-after", "npv-batched", "npv-deferred", "bpftrace"
+enum class Phase { kNone, kNpv, kNoneAfter, kNpvBatched, kNpvDeferred, kEmptyHooks, kBpftrace };
+// "none", "npv", "none-after", "npv-batched", "npv-deferred", "empty-hooks", "bpftrace"
 const char* phase_name(Phase phase);
 
 // One timed storm of part (a)/(c).
