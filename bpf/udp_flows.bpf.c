@@ -83,9 +83,11 @@ static __always_inline __u32 sock_netns(struct __sk_buff *skb)
 #ifdef NPV_UDP_NO_NETNS
 	return 0;
 #else
+	/* a BTF pointer: direct (CO-RE relocated, fault-safe) loads, not bpf_probe_read_kernel() */
 	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+	struct sock *sk = kskb->sk;
 
-	return BPF_CORE_READ(kskb, sk, __sk_common.skc_net.net, ns.inum);
+	return sk ? sk->__sk_common.skc_net.net->ns.inum : 0;
 #endif
 }
 
@@ -214,27 +216,58 @@ static __always_inline void forget_claim(__u64 *last_ns, __u64 now)
 		__sync_val_compare_and_swap(last_ns, now, 0);
 }
 
-/* True if the packet is certainly not UDP over IPv4/IPv6: the common case (every TCP packet of
- * every socket passes here), decided with direct packet loads instead of helper calls. False when
- * unsure (header not in the linear area): parse_udp() decides then.
+enum npv_parse { NPV_PARSED, NPV_NOT_UDP, NPV_UNSURE };
+
+/* parse_udp() with direct packet loads, for the common case where the headers are in the linear
+ * area (a helper call per header cost more than the rest of a TCP packet's visit here: every
+ * TCP packet of every socket passes these programs). NPV_UNSURE when the headers are not all
+ * there: parse_udp() decides then. @k is written only when NPV_PARSED.
  */
-static __always_inline bool surely_not_udp(struct __sk_buff *skb)
+static __always_inline enum npv_parse parse_udp_linear(struct __sk_buff *skb, struct udp_key *k)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
-	__u32 proto = skb->protocol;
+	struct udphdr *udp;
 
-	if (proto == bpf_htons(NPV_ETH_P_IP)) {
+	if (skb->protocol == bpf_htons(NPV_ETH_P_IP)) {
 		struct iphdr *ip4 = data;
+		__u32 ihl;
 
-		return (void *)(ip4 + 1) <= data_end && ip4->protocol != IPPROTO_UDP;
-	}
-	if (proto == bpf_htons(NPV_ETH_P_IPV6)) {
+		if ((void *)(ip4 + 1) > data_end)
+			return NPV_UNSURE;
+		if (ip4->protocol != IPPROTO_UDP)
+			return NPV_NOT_UDP;
+		ihl = ip4->ihl;
+		/* a non-first fragment carries no UDP header */
+		if (ip4->version != 4 || ihl < 5 || (ip4->frag_off & bpf_htons(0x1fff)))
+			return NPV_NOT_UDP;
+		udp = data + ihl * 4;
+		if ((void *)(udp + 1) > data_end)
+			return NPV_UNSURE;
+		__builtin_memset(k, 0, sizeof(*k));
+		k->family = NPV_AF_INET;
+		__builtin_memcpy(k->saddr, &ip4->saddr, 4);
+		__builtin_memcpy(k->daddr, &ip4->daddr, 4);
+	} else if (skb->protocol == bpf_htons(NPV_ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = data;
 
-		return (void *)(ip6 + 1) <= data_end && ip6->nexthdr != IPPROTO_UDP;
+		if ((void *)(ip6 + 1) > data_end)
+			return NPV_UNSURE;
+		if (ip6->nexthdr != IPPROTO_UDP || ip6->version != 6)
+			return NPV_NOT_UDP;
+		udp = (void *)(ip6 + 1);
+		if ((void *)(udp + 1) > data_end)
+			return NPV_UNSURE;
+		__builtin_memset(k, 0, sizeof(*k));
+		k->family = NPV_AF_INET6;
+		__builtin_memcpy(k->saddr, &ip6->saddr, 16);
+		__builtin_memcpy(k->daddr, &ip6->daddr, 16);
+	} else {
+		return NPV_NOT_UDP;
 	}
-	return true;
+	k->sport = bpf_ntohs(udp->source);
+	k->dport = bpf_ntohs(udp->dest);
+	return NPV_PARSED;
 }
 
 static __always_inline void handle(struct __sk_buff *skb, __u8 type)
@@ -244,11 +277,17 @@ static __always_inline void handle(struct __sk_buff *skb, __u8 type)
 	__u64 now, *claim;
 	void *ring;
 
-	if (surely_not_udp(skb))
+	switch (parse_udp_linear(skb, &k)) {
+	case NPV_PARSED:
+		break;
+	case NPV_NOT_UDP:
 		return;
-	__builtin_memset(&k, 0, sizeof(k));
-	if (!parse_udp(skb, &k))
-		return;
+	case NPV_UNSURE:
+		__builtin_memset(&k, 0, sizeof(k));
+		if (!parse_udp(skb, &k))
+			return;
+		break;
+	}
 	k.direction = type;
 
 	now = bpf_ktime_get_ns();

@@ -14,6 +14,7 @@
 #include <ostream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "npv/observer.hpp"
@@ -175,16 +176,21 @@ TEST_F(ObserverTest, ConnectToClosedPortYieldsRstReceivedAndClosedWithEconnrefus
   }
 }
 
-TEST_F(ObserverTest, UdpDatagramsAreReportedOncePerDedupInterval) {
+// IPv4 and IPv6: the UDP programs parse both headers (directly in the packet, or with
+// bpf_skb_load_bytes when they are not in the linear area).
+class ObserverUdpTest : public ObserverTest, public ::testing::WithParamInterface<std::pair<int, const char*>> {};
+
+TEST_P(ObserverUdpTest, DatagramsAreReportedOncePerDedupInterval) {
+  const auto [family, ip] = GetParam();
   auto started = Observer::start();
   ASSERT_TRUE(started.has_value()) << started.error().message;
   Observer& observer = *started;
-  Fd receiver = test::make_socket(AF_INET, SOCK_DGRAM, "127.0.0.1");
-  Fd sender = test::make_socket(AF_INET, SOCK_DGRAM, "127.0.0.1");
+  Fd receiver = test::make_socket(family, SOCK_DGRAM, ip);
+  Fd sender = test::make_socket(family, SOCK_DGRAM, ip);
   const std::uint16_t receiver_port = test::local_port(receiver);
   const std::uint16_t sender_port = test::local_port(sender);
   constexpr int kDatagrams = 100;
-  test::SockAddr to("127.0.0.1", receiver_port);
+  test::SockAddr to(ip, receiver_port);
   for (int i = 0; i < kDatagrams; ++i) ASSERT_EQ(::sendto(sender.get(), "x", 1, 0, to.get(), to.len), 1);
   char buf[8];
   for (int i = 0; i < kDatagrams; ++i) ASSERT_EQ(::recv(receiver.get(), buf, sizeof(buf), 0), 1);
@@ -204,14 +210,19 @@ TEST_F(ObserverTest, UdpDatagramsAreReportedOncePerDedupInterval) {
   EXPECT_EQ(events.size(), 2u);
   for (const auto& e : events) {
     SCOPED_TRACE(int(e.type));
-    EXPECT_EQ(e.family, AF_INET);
-    EXPECT_EQ(test::saddr_of(e), event_addr("127.0.0.1"));
-    EXPECT_EQ(test::daddr_of(e), event_addr("127.0.0.1"));
+    EXPECT_EQ(e.family, family);
+    EXPECT_EQ(test::saddr_of(e), event_addr(ip));
+    EXPECT_EQ(test::daddr_of(e), event_addr(ip));
     EXPECT_EQ(e.netns, test::netns_inode());
   }
   EXPECT_EQ(sent[0].cookie, test::socket_cookie(sender));
   EXPECT_EQ(delivered[0].cookie, test::socket_cookie(receiver));
 }
+
+INSTANTIATE_TEST_SUITE_P(Loopback, ObserverUdpTest,
+                         ::testing::Values(std::pair<int, const char*>{AF_INET, "127.0.0.1"},
+                                           std::pair<int, const char*>{AF_INET6, "::1"}),
+                         [](const auto& info) { return info.param.first == AF_INET ? "ipv4" : "ipv6"; });
 
 // Each CPU has its own ring buffer; a poll reads them one after the other and must still deliver
 // in time order. Connections made alternately from threads pinned to different CPUs put
