@@ -183,7 +183,8 @@ static __always_inline bool dedup_claim(__u64 fp, __u64 now, __u64 **claim)
 		w = &set->way[i];
 		seen = w->last_ns;
 		if (w->fingerprint == fp) {
-			if (now - seen < dedup_ns)
+			/* signed: another CPU may have stamped it a little after our `now` */
+			if ((__s64)(now - seen) < (__s64)dedup_ns)
 				return false;
 			if (__sync_val_compare_and_swap(&w->last_ns, seen, now) == seen) {
 				*claim = &w->last_ns;
