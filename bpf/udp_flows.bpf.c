@@ -91,45 +91,68 @@ static __always_inline __u32 sock_netns(struct __sk_buff *skb)
 #endif
 }
 
-/* Fills @k from the packet; returns false unless it is an IPv4/IPv6 UDP datagram. */
+/* The @len bytes at @off of the packet: in place when they are in the linear area (nearly
+ * always: a direct load is far cheaper than a helper call, and every TCP packet of every socket
+ * passes these programs), else copied into @buf by bpf_skb_load_bytes(). NULL if the packet is
+ * shorter.
+ */
+static __always_inline const void *header_at(struct __sk_buff *skb, __u32 off, void *buf, __u32 len)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+
+	if (data + off + len <= data_end)
+		return data + off;
+	if (bpf_skb_load_bytes(skb, off, buf, len))
+		return NULL;
+	return buf;
+}
+
+/* Fills @k (zeroed first) from the packet; returns false unless it is an IPv4/IPv6 UDP datagram.
+ * A TCP packet leaves after one load.
+ */
 static __always_inline bool parse_udp(struct __sk_buff *skb, struct udp_key *k)
 {
-	struct udphdr udp;
+	union {
+		struct iphdr v4;
+		struct ipv6hdr v6;
+	} ip_copy;
+	struct udphdr udp_copy;
+	const struct udphdr *udp;
 	__u32 l4_off;
-	__u8 first;
 
-	if (bpf_skb_load_bytes(skb, 0, &first, sizeof(first)))
-		return false;
+	if (skb->protocol == bpf_htons(NPV_ETH_P_IP)) {
+		const struct iphdr *ip4 = header_at(skb, 0, &ip_copy, sizeof(ip_copy.v4));
 
-	if (skb->protocol == bpf_htons(NPV_ETH_P_IP) && (first >> 4) == 4) {
-		struct iphdr ip4;
-
-		if (bpf_skb_load_bytes(skb, 0, &ip4, sizeof(ip4)) || ip4.protocol != IPPROTO_UDP)
+		if (!ip4 || ip4->protocol != IPPROTO_UDP)
 			return false;
 		/* a non-first fragment carries no UDP header */
-		if ((first & 0xf) < 5 || (ip4.frag_off & bpf_htons(0x1fff)))
+		if (ip4->version != 4 || ip4->ihl < 5 || (ip4->frag_off & bpf_htons(0x1fff)))
 			return false;
+		l4_off = ip4->ihl * 4;
+		__builtin_memset(k, 0, sizeof(*k));
 		k->family = NPV_AF_INET;
-		__builtin_memcpy(k->saddr, &ip4.saddr, 4);
-		__builtin_memcpy(k->daddr, &ip4.daddr, 4);
-		l4_off = (first & 0xf) * 4;
-	} else if (skb->protocol == bpf_htons(NPV_ETH_P_IPV6) && (first >> 4) == 6) {
-		struct ipv6hdr ip6;
+		__builtin_memcpy(k->saddr, &ip4->saddr, 4);
+		__builtin_memcpy(k->daddr, &ip4->daddr, 4);
+	} else if (skb->protocol == bpf_htons(NPV_ETH_P_IPV6)) {
+		const struct ipv6hdr *ip6 = header_at(skb, 0, &ip_copy, sizeof(ip_copy.v6));
 
-		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)) || ip6.nexthdr != IPPROTO_UDP)
+		if (!ip6 || ip6->nexthdr != IPPROTO_UDP || ip6->version != 6)
 			return false;
+		l4_off = sizeof(*ip6);
+		__builtin_memset(k, 0, sizeof(*k));
 		k->family = NPV_AF_INET6;
-		__builtin_memcpy(k->saddr, &ip6.saddr, 16);
-		__builtin_memcpy(k->daddr, &ip6.daddr, 16);
-		l4_off = sizeof(ip6);
+		__builtin_memcpy(k->saddr, &ip6->saddr, 16);
+		__builtin_memcpy(k->daddr, &ip6->daddr, 16);
 	} else {
 		return false;
 	}
 
-	if (bpf_skb_load_bytes(skb, l4_off, &udp, sizeof(udp)))
+	udp = header_at(skb, l4_off, &udp_copy, sizeof(udp_copy));
+	if (!udp)
 		return false;
-	k->sport = bpf_ntohs(udp.source);
-	k->dport = bpf_ntohs(udp.dest);
+	k->sport = bpf_ntohs(udp->source);
+	k->dport = bpf_ntohs(udp->dest);
 	return true;
 }
 
@@ -217,60 +240,6 @@ static __always_inline void forget_claim(__u64 *last_ns, __u64 now)
 		__sync_val_compare_and_swap(last_ns, now, 0);
 }
 
-enum npv_parse { NPV_PARSED, NPV_NOT_UDP, NPV_UNSURE };
-
-/* parse_udp() with direct packet loads, for the common case where the headers are in the linear
- * area (a helper call per header cost more than the rest of a TCP packet's visit here: every
- * TCP packet of every socket passes these programs). NPV_UNSURE when the headers are not all
- * there: parse_udp() decides then. @k is written only when NPV_PARSED.
- */
-static __always_inline enum npv_parse parse_udp_linear(struct __sk_buff *skb, struct udp_key *k)
-{
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
-	struct udphdr *udp;
-
-	if (skb->protocol == bpf_htons(NPV_ETH_P_IP)) {
-		struct iphdr *ip4 = data;
-		__u32 ihl;
-
-		if ((void *)(ip4 + 1) > data_end)
-			return NPV_UNSURE;
-		if (ip4->protocol != IPPROTO_UDP)
-			return NPV_NOT_UDP;
-		ihl = ip4->ihl;
-		/* a non-first fragment carries no UDP header */
-		if (ip4->version != 4 || ihl < 5 || (ip4->frag_off & bpf_htons(0x1fff)))
-			return NPV_NOT_UDP;
-		udp = data + ihl * 4;
-		if ((void *)(udp + 1) > data_end)
-			return NPV_UNSURE;
-		__builtin_memset(k, 0, sizeof(*k));
-		k->family = NPV_AF_INET;
-		__builtin_memcpy(k->saddr, &ip4->saddr, 4);
-		__builtin_memcpy(k->daddr, &ip4->daddr, 4);
-	} else if (skb->protocol == bpf_htons(NPV_ETH_P_IPV6)) {
-		struct ipv6hdr *ip6 = data;
-
-		if ((void *)(ip6 + 1) > data_end)
-			return NPV_UNSURE;
-		if (ip6->nexthdr != IPPROTO_UDP || ip6->version != 6)
-			return NPV_NOT_UDP;
-		udp = (void *)(ip6 + 1);
-		if ((void *)(udp + 1) > data_end)
-			return NPV_UNSURE;
-		__builtin_memset(k, 0, sizeof(*k));
-		k->family = NPV_AF_INET6;
-		__builtin_memcpy(k->saddr, &ip6->saddr, 16);
-		__builtin_memcpy(k->daddr, &ip6->daddr, 16);
-	} else {
-		return NPV_NOT_UDP;
-	}
-	k->sport = bpf_ntohs(udp->source);
-	k->dport = bpf_ntohs(udp->dest);
-	return NPV_PARSED;
-}
-
 static __always_inline void handle(struct __sk_buff *skb, __u8 type)
 {
 	struct udp_key k;
@@ -278,17 +247,8 @@ static __always_inline void handle(struct __sk_buff *skb, __u8 type)
 	__u64 now, *claim;
 	void *ring;
 
-	switch (parse_udp_linear(skb, &k)) {
-	case NPV_PARSED:
-		break;
-	case NPV_NOT_UDP:
+	if (!parse_udp(skb, &k))
 		return;
-	case NPV_UNSURE:
-		__builtin_memset(&k, 0, sizeof(k));
-		if (!parse_udp(skb, &k))
-			return;
-		break;
-	}
 	k.direction = type;
 
 	now = bpf_ktime_get_ns();

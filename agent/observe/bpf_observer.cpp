@@ -11,7 +11,6 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
-#include <exception>
 #include <expected>
 #include <optional>
 #include <random>
